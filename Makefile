@@ -1,0 +1,26 @@
+# Baton: two commands do everything on a fresh machine.
+#   make run   installs what is missing, builds the release site, starts Baton on :3000
+#   make test  installs what is missing and runs every test (unit, integration, browser)
+
+SHELL := /bin/bash
+CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
+# npm's binaryen provides wasm-opt: it must come before any other on PATH.
+export PATH := $(CURDIR)/end2end/node_modules/.bin:$(CARGO_BIN):$(PATH)
+
+.PHONY: run test setup build clean
+
+run: build
+	./target/release/server
+
+test: build
+	./.ci/test
+
+build: setup
+	cargo leptos build --release
+
+setup:
+	./.ci/setup
+
+clean:
+	cargo clean
+	rm -rf end2end/node_modules end2end/test-results

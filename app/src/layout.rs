@@ -1,0 +1,42 @@
+//! The frame shared by the team-facing pages: top bar with navigation, and the 404 page.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// Top bar and page body for the public site, the Inbox and Settings.
+#[component]
+pub fn AppFrame(children: Children) -> impl IntoView {
+    view! {
+        <div class="frame">
+            <header class="topbar">
+                <a class="brand" href="/">
+                    <span class="brand-mark" aria-hidden="true">"B"</span>
+                    <span>"Baton"</span>
+                </a>
+                <nav aria-label="Main">
+                    <a href="/demo">"Demo site"</a>
+                    <a href="/inbox">"Inbox"</a>
+                    <a href="/settings">"Settings"</a>
+                </nav>
+            </header>
+            <main class="page">{children()}</main>
+        </div>
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found"/>
+        <AppFrame>
+            <section class="card narrow">
+                <h1>"Page not found"</h1>
+                <p>"There is nothing at this address. "<a href="/">"Back to the start"</a>"."</p>
+            </section>
+        </AppFrame>
+    }
+}

@@ -1,0 +1,34 @@
+// Every test fails if the page (or any frame in it) logs a console error or throws,
+// except for errors a test declares it expects with `allowConsoleError`.
+import { test as base, expect, Page } from '@playwright/test';
+
+type Fixtures = {
+  allowConsoleError: (pattern: RegExp) => void;
+};
+
+export const test = base.extend<Fixtures>({
+  allowConsoleError: [
+    async ({ page }, use) => {
+      const allowed: RegExp[] = [];
+      const problems: string[] = [];
+      page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+      page.on('console', (msg) => {
+        if (msg.type() !== 'error') return;
+        const text = `${msg.text()} (${msg.location().url})`;
+        if (!allowed.some((pattern) => pattern.test(text))) problems.push(`console error: ${text}`);
+      });
+      await use((pattern) => allowed.push(pattern));
+      expect(problems, 'the page logged errors').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+/** Navigates and waits until the WASM app has hydrated the page. */
+export async function openHydrated(page: Page, path: string) {
+  const response = await page.goto(path);
+  await expect(page.locator('html[data-hydrated="true"]')).toHaveCount(1);
+  return response;
+}
+
+export { expect };

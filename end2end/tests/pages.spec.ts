@@ -1,0 +1,40 @@
+import { test, expect, openHydrated } from './fixtures';
+
+const pages = [
+  { path: '/', heading: 'Hand the chat to a human, without losing the thread.' },
+  { path: '/demo', heading: 'Cloud storage your team will actually like.' },
+  { path: '/widget/demo', heading: 'Acme support' },
+  { path: '/inbox', heading: 'Sign in to Baton' },
+  { path: '/settings', heading: 'Settings' },
+];
+
+for (const { path, heading } of pages) {
+  test(`${path} renders, hydrates and logs no error`, async ({ page }) => {
+    const response = await openHydrated(page, path);
+    expect(response?.status()).toBe(200);
+    await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
+  });
+}
+
+test('the demo site shows the chat widget in its frame, hydrated', async ({ page }) => {
+  await openHydrated(page, '/demo');
+  const widget = page.frameLocator('iframe[title="Chat with Acme support"]');
+  await expect(widget.locator('html[data-hydrated="true"]')).toHaveCount(1);
+  await expect(widget.getByRole('heading', { name: 'Acme support' })).toBeVisible();
+});
+
+test('an unknown address answers 404 with a page that links home', async ({ page, allowConsoleError }) => {
+  // Chromium reports the 404 document itself on the console; nothing else may fail.
+  allowConsoleError(/status of 404 .*\/no\/such\/page\)$/);
+  const response = await openHydrated(page, '/no/such/page');
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Back to the start' })).toHaveAttribute('href', '/');
+});
+
+test('navigation links lead from the home page to the Inbox', async ({ page }) => {
+  await openHydrated(page, '/');
+  await page.getByRole('link', { name: 'Open the Inbox' }).click();
+  await expect(page).toHaveURL(/\/inbox$/);
+  await expect(page.getByRole('heading', { name: 'Sign in to Baton' })).toBeVisible();
+});

@@ -1,0 +1,117 @@
+//! Configuration: command-line flags, each with an environment variable and a default.
+//! `server --help` lists them all.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "server", version, about = "Baton: hand AI support chats to a human.")]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free port and logs it.
+    #[arg(long, env = "BATON_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// Directory for Baton's files, including the default SQLite database.
+    #[arg(long, env = "BATON_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Database: `postgres://user@host/db` or `sqlite://path.db`.
+    /// Default: the SQLite file `baton.db` in the data directory.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Most connections Baton keeps open to the database.
+    #[arg(long, env = "BATON_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+
+    /// Email of the admin account created on first start (empty database).
+    #[arg(long, env = "BATON_ADMIN_EMAIL", default_value = "admin@baton.local")]
+    pub admin_email: String,
+
+    /// Password of that admin account. Unset: a random one, printed once on first start.
+    #[arg(long, env = "BATON_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+
+    /// The built site (WASM, JS, CSS, public files), as `cargo leptos build` leaves it.
+    #[arg(long, env = "BATON_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// Log output: human-readable text or one JSON object per line.
+    #[arg(long, env = "BATON_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Settings {
+    /// The database URL in force: the explicit one, or the SQLite file in the data dir.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => url.trim().to_owned(),
+            _ => {
+                let path = self.data_dir.join("baton.db");
+                // Escape the characters that would end the path part of the URL.
+                let path = path
+                    .to_string_lossy()
+                    .replace('%', "%25")
+                    .replace('?', "%3F")
+                    .replace('#', "%23")
+                    .replace(' ', "%20");
+                format!("sqlite://{path}?mode=rwc")
+            }
+        }
+    }
+
+    /// Settings for tests and tools: defaults everywhere, on the given database.
+    pub fn for_database(database_url: impl Into<String>, data_dir: PathBuf) -> Settings {
+        Settings {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir,
+            database_url: Some(database_url.into()),
+            db_max_connections: 8,
+            admin_email: "admin@baton.local".to_owned(),
+            admin_password: None,
+            site_root: PathBuf::from("target/site"),
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_database_is_a_sqlite_file_in_the_data_dir() {
+        let mut settings = Settings::for_database("", PathBuf::from("/srv/baton data"));
+        settings.database_url = None;
+        assert_eq!(settings.database_url(), "sqlite:///srv/baton%20data/baton.db?mode=rwc");
+    }
+
+    #[test]
+    fn explicit_database_url_wins() {
+        let settings = Settings::for_database("postgres://postgres@127.0.0.1/test", PathBuf::from("data"));
+        assert_eq!(settings.database_url(), "postgres://postgres@127.0.0.1/test");
+    }
+}

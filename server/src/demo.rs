@@ -1,0 +1,105 @@
+//! First start: on an empty database, create the demo workspace, its chatbot `demo`
+//! (Live Agent Handoff on) and an admin account, so Baton is usable at once.
+
+use sqlx::Row;
+
+use crate::{
+    auth::password,
+    store::{new_id, now_ms, Store, StoreError},
+};
+
+pub const DEMO_BOT_ID: &str = "demo";
+const DEMO_WORKSPACE_ID: &str = "ws_demo";
+
+/// What first start did, for the start-up banner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seeded {
+    /// The database was empty: the demo workspace and this admin were created.
+    Created { admin_email: String, generated_password: Option<String> },
+    /// The database already held a workspace: nothing was touched.
+    AlreadyThere { admin_email: Option<String> },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Hash(#[from] password::HashError),
+    #[error("BATON_ADMIN_EMAIL is not an email address: {0:?}")]
+    BadAdminEmail(String),
+}
+
+pub async fn seed_if_empty(
+    store: &Store,
+    admin_email: &str,
+    admin_password: Option<&str>,
+) -> Result<Seeded, SeedError> {
+    let admin_email = admin_email.trim().to_lowercase();
+    if !admin_email.contains('@') || admin_email.starts_with('@') || admin_email.ends_with('@') {
+        return Err(SeedError::BadAdminEmail(admin_email));
+    }
+    let generated = admin_password.is_none().then(password::generate);
+    let chosen = admin_password.map(str::to_owned).or_else(|| generated.clone()).unwrap_or_default();
+    let hash = password::hash(&chosen)?;
+    let now = now_ms();
+
+    let mut tx = store.pool().begin().await?;
+    // The fixed id makes concurrent first starts of several instances safe: one insert
+    // wins, the others see zero rows affected and leave the database alone.
+    let created = sqlx::query(
+        "INSERT INTO workspaces (id, name, created_at) \
+         SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM workspaces) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(DEMO_WORKSPACE_ID)
+    .bind("Demo workspace")
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !created {
+        tx.rollback().await?;
+        let admin_email = sqlx::query(
+            "SELECT email FROM members WHERE role = 'admin' ORDER BY created_at LIMIT 1",
+        )
+        .fetch_optional(store.pool())
+        .await?
+        .map(|row| row.try_get::<String, _>("email"))
+        .transpose()?;
+        return Ok(Seeded::AlreadyThere { admin_email });
+    }
+
+    sqlx::query(
+        "INSERT INTO chatbots (id, workspace_id, public_id, name, greeting, live_handoff, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(new_id("bot"))
+    .bind(DEMO_WORKSPACE_ID)
+    .bind(DEMO_BOT_ID)
+    .bind("Acme support")
+    .bind("Hi! I'm Acme's assistant. Ask me anything, or ask for a person at any time.")
+    .bind(1_i32)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+
+    sqlx::query(
+        "INSERT INTO members (id, workspace_id, email, name, role, password_hash, created_at) \
+         VALUES ($1, $2, $3, $4, 'admin', $5, $6)",
+    )
+    .bind(new_id("mem"))
+    .bind(DEMO_WORKSPACE_ID)
+    .bind(&admin_email)
+    .bind("Admin")
+    .bind(&hash)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+
+    Ok(Seeded::Created { admin_email, generated_password: generated })
+}

@@ -1,0 +1,13 @@
+//! Baton's back end: everything that only runs on the server. `main.rs` only wires
+//! these together; tests start the same `Application` on port 0.
+
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod health;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+
+pub use config::Settings;
+pub use startup::Application;

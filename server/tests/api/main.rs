@@ -1,0 +1,9 @@
+//! Integration tests: the real server on a random port, on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod first_start;
+mod health;
+mod pages;
+mod process;

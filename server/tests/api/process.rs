@@ -1,0 +1,115 @@
+//! The `server` binary itself: configuration listing, start-up banner, SIGTERM.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use crate::helpers::{Db, TestDatabase};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_server");
+
+fn server_command(database: &TestDatabase) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("BATON_ADDR", "127.0.0.1:0")
+        .env("BATON_DATA_DIR", database.dir.path())
+        .env("DATABASE_URL", &database.url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Reads stdout until the banner names the URL; returns it and every banner line.
+/// The rest of stdout is then closed on purpose: the server must not care.
+fn read_banner(child: &mut Child) -> (String, Vec<String>) {
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("banner line");
+        let done = line.contains("Inbox:");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    let url = lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("Baton is running at ").map(str::to_owned))
+        .unwrap_or_else(|| panic!("no URL in banner: {lines:?}"));
+    (url, lines)
+}
+
+fn terminate_and_wait(child: &mut Child) -> std::process::ExitStatus {
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "server did not stop within 10 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn help_lists_every_setting_with_its_environment_variable() {
+    let output = Command::new(BINARY).arg("--help").output().expect("server --help runs");
+
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for var in ["BATON_ADDR", "BATON_DATA_DIR", "DATABASE_URL", "BATON_ADMIN_EMAIL", "BATON_ADMIN_PASSWORD", "BATON_LOG_FORMAT"] {
+        assert!(help.contains(var), "--help mentions {var}:\n{help}");
+    }
+}
+
+#[tokio::test]
+async fn the_binary_starts_without_leptos_variables_prints_how_to_sign_in_and_stops_on_sigterm() {
+    let database = TestDatabase::new(Db::Sqlite).await;
+    let mut child = server_command(&database).spawn().expect("server starts");
+
+    let (url, banner) = read_banner(&mut child);
+    let health = reqwest::get(format!("{url}/healthz")).await.expect("healthz");
+    let status = terminate_and_wait(&mut child);
+
+    assert_eq!(health.status(), 200);
+    let banner = banner.join("\n");
+    assert!(banner.contains(&format!("{url}/demo")), "{banner}");
+    assert!(banner.contains("sign in as admin@baton.local with password "), "{banner}");
+    assert!(status.success(), "graceful exit on SIGTERM, got {status:?}");
+}
+
+#[tokio::test]
+async fn the_generated_password_is_printed_only_on_first_start() {
+    let database = TestDatabase::new(Db::Sqlite).await;
+    let mut first = server_command(&database).spawn().expect("first start");
+    let (_, first_banner) = read_banner(&mut first);
+    terminate_and_wait(&mut first);
+
+    let mut second = server_command(&database).spawn().expect("second start");
+    let (_, second_banner) = read_banner(&mut second);
+    terminate_and_wait(&mut second);
+
+    assert!(first_banner.join("\n").contains("with password "));
+    let second_banner = second_banner.join("\n");
+    assert!(!second_banner.contains("with password "), "{second_banner}");
+    assert!(second_banner.contains("sign in as admin@baton.local"), "{second_banner}");
+}
+
+#[tokio::test]
+async fn an_unsupported_database_url_fails_fast_with_a_clear_message() {
+    let database = TestDatabase::new(Db::Sqlite).await;
+    let output = server_command(&database)
+        .env("DATABASE_URL", "mysql://root@127.0.0.1/baton")
+        .output()
+        .expect("server runs");
+
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unsupported database URL"), "{stderr}");
+}
