@@ -82,12 +82,12 @@ impl AppError {
 }
 
 /// The wire shape: `{"error": {"code", "message", "retry_after"?}}`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
@@ -135,6 +135,11 @@ impl FromServerFnError for AppError {
             | ServerFnErrorErr::MissingArg(msg)
             | ServerFnErrorErr::Deserialization(msg) => {
                 AppError::InvalidInput(format!("malformed request: {msg}"))
+            }
+            // On the server a request error means the body could not be read; in the
+            // browser, that the server could not be reached.
+            ServerFnErrorErr::Request(msg) if cfg!(feature = "ssr") => {
+                AppError::InvalidInput(format!("could not read the request: {msg}"))
             }
             ServerFnErrorErr::Request(msg) | ServerFnErrorErr::Response(msg) => AppError::Network(msg),
             _ => AppError::Internal,

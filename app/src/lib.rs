@@ -3,6 +3,9 @@
 //! browser. Nothing server-only lives here: the back end reaches this crate through
 //! server functions and the context the server provides.
 
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod backend;
 pub mod domain;
 pub mod error;
 pub mod home;

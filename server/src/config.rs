@@ -53,6 +53,18 @@ pub struct Settings {
     #[arg(long, env = "BATON_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
 
+    /// Messages one visitor conversation may send per minute before getting 429.
+    #[arg(long, env = "BATON_VISITOR_MESSAGES_PER_MINUTE", default_value_t = 20)]
+    pub visitor_messages_per_minute: u32,
+
+    /// Sign-in attempts per email address per minute before getting 429.
+    #[arg(long, env = "BATON_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
+    pub login_attempts_per_minute: u32,
+
+    /// Mark the session cookie `Secure` (set this when Baton is served over HTTPS).
+    #[arg(long, env = "BATON_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+
     /// Log output: human-readable text or one JSON object per line.
     #[arg(long, env = "BATON_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -93,6 +105,9 @@ impl Settings {
             admin_email: "admin@baton.local".to_owned(),
             admin_password: None,
             site_root: PathBuf::from("target/site"),
+            visitor_messages_per_minute: 20,
+            login_attempts_per_minute: 10,
+            secure_cookies: false,
             log_format: LogFormat::Text,
         }
     }

@@ -46,7 +46,7 @@ pub async fn seed_if_empty(
     let hash = password::hash(&chosen)?;
     let now = now_ms();
 
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin_write().await?;
     // The fixed id makes concurrent first starts of several instances safe: one insert
     // wins, the others see zero rows affected and leave the database alone.
     let created = sqlx::query(

@@ -2,9 +2,13 @@
 //! these together; tests start the same `Application` on port 0.
 
 pub mod auth;
+pub mod backend;
+pub mod brain;
 pub mod config;
 pub mod demo;
+pub mod handoff;
 pub mod health;
+pub mod live;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -1,27 +1,44 @@
 //! Builds the whole application (database, migrations, first-start seed, routes) and
 //! serves it until a shutdown signal. Tests start it on port 0.
 
-use std::{future::Future, io, net::SocketAddr, sync::Arc};
+use std::{future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
 
-use app::{shell, App};
-use axum::{extract::FromRef, routing::get, Router};
+use app::{backend::BackendHandle, error::ErrorBody, shell, App, AppError};
+use axum::{
+    extract::{FromRef, Request},
+    http::StatusCode,
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
+use tokio::{net::TcpListener, task::JoinHandle};
+use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
+use tower_sessions::{cookie::SameSite, ExpiredDeletion, Expiry, SessionManagerLayer};
 
 use crate::{
+    auth::session::SqlSessionStore,
+    backend::BatonBackend,
+    brain::rules::RuleBrain,
     config::Settings,
     demo::{self, SeedError, Seeded},
+    handoff::Handoff,
     health,
+    live::{self, hub::Hub},
     store::{Backend, Store, StoreError},
 };
+
+/// Largest request body any API call accepts.
+const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Everything a request handler or server function may need, cloned cheaply per request.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Store,
+    pub handoff: Handoff,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +59,7 @@ pub struct Application {
     store: Store,
     local_addr: SocketAddr,
     seeded: Seeded,
+    housekeeping: Vec<JoinHandle<()>>,
 }
 
 impl Application {
@@ -63,9 +81,34 @@ impl Application {
             .local_addr()
             .map_err(|source| StartError::Bind { addr: settings.addr, source })?;
 
-        let state = AppState { leptos_options: leptos_options(settings, local_addr), store: store.clone() };
-        let router = router(state);
-        Ok(Application { listener, router, store, local_addr, seeded })
+        let hub = Hub::default();
+        let handoff = Handoff::new(store.clone(), hub.clone(), Arc::new(RuleBrain), settings.visitor_messages_per_minute);
+        let backend = Arc::new(BatonBackend::new(handoff.clone(), settings.login_attempts_per_minute));
+        let sessions = SqlSessionStore::new(store.clone());
+        let housekeeping = vec![
+            tokio::spawn(every(Duration::from_secs(60), {
+                let (hub, handoff) = (hub.clone(), handoff.clone());
+                move || {
+                    hub.sweep();
+                    handoff.forget_idle_limits();
+                }
+            })),
+            tokio::spawn({
+                let sessions = sessions.clone();
+                async move {
+                    let mut ticks = tokio::time::interval(Duration::from_secs(600));
+                    loop {
+                        ticks.tick().await;
+                        if let Err(err) = sessions.delete_expired().await {
+                            tracing::warn!(error = %err, "expired-session clean-up failed");
+                        }
+                    }
+                }
+            }),
+        ];
+        let state = AppState { leptos_options: leptos_options(settings, local_addr), store: store.clone(), handoff };
+        let router = router(state, BackendHandle(backend), sessions, settings.secure_cookies);
+        Ok(Application { listener, router, store, local_addr, seeded, housekeeping })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -92,23 +135,84 @@ impl Application {
         let served = axum::serve(self.listener, self.router.into_make_service())
             .with_graceful_shutdown(shutdown)
             .await;
+        for task in &self.housekeeping {
+            task.abort();
+        }
         self.store.close().await;
         served
     }
 }
 
-fn router(state: AppState) -> Router {
+fn router(state: AppState, backend: BackendHandle, sessions: SqlSessionStore, secure_cookies: bool) -> Router {
     let routes = generate_route_list(App);
-    let context_state = state.clone();
-    let provide_state = move || provide_context(context_state.clone());
+    let provide = move || provide_context(backend.clone());
     let shell_options = state.leptos_options.clone();
+    let sessions = SessionManagerLayer::new(sessions)
+        .with_name("baton_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure_cookies)
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(12)));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .leptos_routes_with_context(&state, routes, provide_state, move || shell(shell_options.clone()))
+        .route("/live/widget", get(live::widget::widget_socket))
+        .route("/live/inbox", get(live::inbox::inbox_socket))
+        .leptos_routes_with_context(&state, routes, provide, move || shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Inner to outer: the body limit's 413 must pass through the typed-error layer.
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(typed_api_errors))
+        .layer(sessions)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Every `/api/` error leaves as `{"error": {"code", "message"}}` with its code's
+/// status, including the ones raised before Baton's code runs (malformed JSON, an
+/// unknown call, an oversized body), which the server-function layer would
+/// otherwise answer as a plain 500, 404 page or text.
+async fn typed_api_errors(request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let response = next.run(request).await;
+    let status = response.status();
+    if status.is_success() || status.is_redirection() {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.unwrap_or_default();
+    let error = match serde_json::from_slice::<ErrorBody>(&bytes) {
+        Ok(body) => AppError::from(body),
+        Err(_) => match status {
+            StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge(format!("request bodies are limited to {MAX_BODY_BYTES} bytes")),
+            StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST if bytes.starts_with(b"Could not find a server function") => {
+                AppError::NotFound
+            }
+            StatusCode::NOT_FOUND => AppError::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => AppError::InvalidInput("API calls are POST requests".into()),
+            _ if status.is_client_error() => AppError::InvalidInput(String::from_utf8_lossy(&bytes).into_owned()),
+            _ => AppError::Internal,
+        },
+    };
+    let mut typed = error.into_response();
+    // Keep what the handler set besides the body (cookies, for one).
+    for (name, value) in parts.headers.iter() {
+        if name != http::header::CONTENT_TYPE && name != http::header::CONTENT_LENGTH {
+            typed.headers_mut().entry(name).or_insert(value.clone());
+        }
+    }
+    typed
+}
+
+/// Runs `job` every `period`, forever.
+async fn every(period: Duration, job: impl Fn() + Send + 'static) {
+    let mut ticks = tokio::time::interval(period);
+    loop {
+        ticks.tick().await;
+        job();
+    }
 }
 
 /// Leptos' options without any `LEPTOS_*` variable: cargo-leptos bakes the output name

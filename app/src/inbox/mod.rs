@@ -1,5 +1,7 @@
 //! The agents' Inbox at `/inbox`. Team members sign in first.
 
+pub mod api;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 

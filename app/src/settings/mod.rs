@@ -1,5 +1,7 @@
 //! The admins' Settings page at `/settings`.
 
+pub mod api;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 

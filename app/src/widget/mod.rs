@@ -1,5 +1,7 @@
 //! The visitor chat widget, served inside an iframe at `/widget/{bot_id}`.
 
+pub mod api;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;

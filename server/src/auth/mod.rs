@@ -1,3 +1,6 @@
-//! Team accounts: password hashing (and, as the product grows, sessions and roles).
+//! Team accounts, their sessions, and visitor tokens.
 
+pub mod members;
 pub mod password;
+pub mod session;
+pub mod visitor_token;

@@ -4,6 +4,8 @@
 //! both backends accept; where the dialects differ, the migrations (one directory per
 //! backend) absorb it. Times are stored as integer milliseconds since the Unix epoch.
 
+pub mod conversations;
+
 use std::{str::FromStr, time::Duration};
 
 use sqlx::{
@@ -30,6 +32,10 @@ pub enum StoreError {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Where write transactions run. On SQLite a one-connection pool: writes queue in
+    /// Baton instead of racing for SQLite's single write lock (no SQLITE_BUSY on lock
+    /// upgrades). On PostgreSQL the same pool as reads.
+    writer: AnyPool,
     backend: Backend,
 }
 
@@ -47,26 +53,12 @@ impl Store {
             return Err(StoreError::UnsupportedUrl);
         };
         let options = AnyConnectOptions::from_str(url)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // WAL lets readers work beside the writer; FULL syncs every commit so an
-                        // acknowledged write survives a power cut, not only a crash.
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-                        )
-                        .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await?;
-        Ok(Store { pool, backend })
+        let pool = pool_options(backend, max_connections).connect_with(options.clone()).await?;
+        let writer = match backend {
+            Backend::Sqlite => pool_options(backend, 1).connect_with(options).await?,
+            Backend::Postgres => pool.clone(),
+        };
+        Ok(Store { pool, writer, backend })
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
@@ -74,7 +66,7 @@ impl Store {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&self.pool).await?;
+        migrator.run(&self.writer).await?;
         Ok(())
     }
 
@@ -88,11 +80,17 @@ impl Store {
         &self.pool
     }
 
+    /// A write transaction (see `writer`). Keep it short: on SQLite it holds the only writer.
+    pub async fn begin_write(&self) -> Result<conversations::Tx, sqlx::Error> {
+        self.writer.begin().await
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }
@@ -103,6 +101,34 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn pool_options(backend: Backend, max_connections: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max_connections.max(1))
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    // WAL lets readers work beside the writer; FULL syncs every commit so an
+                    // acknowledged write survives a power cut, not only a crash.
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+}
+
+/// A stored timestamp as RFC 3339 in UTC: the one place timestamps are formatted.
+pub fn rfc3339(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|at| at.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
 }
 
 /// A new opaque id: a short kind prefix and 128 random bits in hex.

@@ -163,3 +163,218 @@ impl TestApp {
 pub async fn inspect(database: &TestDatabase) -> server::store::Store {
     server::store::Store::connect(&database.url, 2).await.expect("inspection pool")
 }
+
+// ---- typed helpers for the public API ---------------------------------------------------
+
+use reqwest::{cookie::Jar, StatusCode};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// A conversation as the visitor holds it.
+#[derive(Debug, Clone)]
+pub struct VisitorChat {
+    pub conversation_id: String,
+    pub token: String,
+}
+
+/// A browser-like client with its own cookie jar (one per team member).
+pub struct Member {
+    pub client: reqwest::Client,
+    pub jar: Arc<Jar>,
+    pub id: String,
+}
+
+pub fn new_client(jar: Arc<Jar>) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("http client")
+}
+
+impl TestApp {
+    /// POSTs JSON to an `/api/v1/` call and returns the status and the JSON body.
+    pub async fn call(&self, client: &reqwest::Client, path: &str, body: Value) -> (StatusCode, Value) {
+        let response = client.post(self.url(&format!("/api/v1/{path}"))).json(&body).send().await.expect("request");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        let json = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{path} answered {status} with non-JSON: {text}"));
+        (status, json)
+    }
+
+    pub async fn start_chat(&self) -> VisitorChat {
+        let (status, body) = self.call(&self.client, "widget/start", json!({"bot_id": "demo"})).await;
+        assert_eq!(status, 200, "{body}");
+        VisitorChat {
+            conversation_id: body["conversation_id"].as_str().unwrap().to_owned(),
+            token: body["visitor_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// The visitor's `widget/send`.
+    pub async fn visitor_send(&self, chat: &VisitorChat, client_id: &str, text: &str) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(self.url("/api/v1/widget/send"))
+            .bearer_auth(&chat.token)
+            .json(&json!({"conversation_id": chat.conversation_id, "client_id": client_id, "text": text}))
+            .send()
+            .await
+            .expect("send");
+        let status = response.status();
+        (status, response.json().await.expect("json"))
+    }
+
+    pub async fn history(&self, chat: &VisitorChat, after_seq: i64) -> Value {
+        let response = self
+            .client
+            .post(self.url("/api/v1/widget/history"))
+            .bearer_auth(&chat.token)
+            .json(&json!({"conversation_id": chat.conversation_id, "after_seq": after_seq}))
+            .send()
+            .await
+            .expect("history");
+        assert_eq!(response.status(), 200);
+        response.json().await.expect("json")
+    }
+
+    /// Polls the visitor's history until `done` holds (10 s at most).
+    pub async fn wait_for_history(&self, chat: &VisitorChat, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let history = self.history(chat, 0).await;
+            if done(&history) {
+                return history;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}: {history}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// A visitor who asked for a person: the conversation is in `needs_human`.
+    pub async fn escalated_chat(&self) -> VisitorChat {
+        let chat = self.start_chat().await;
+        let (status, body) = self.visitor_send(&chat, "ask-human", "Can I talk to a human please?").await;
+        assert_eq!(status, 200, "{body}");
+        self.wait_for_history(&chat, "the escalation", |h| h["state"] == "needs_human").await;
+        chat
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> Member {
+        let jar = Arc::new(Jar::default());
+        let client = new_client(jar.clone());
+        let (status, body) = self.call(&client, "auth/login", json!({"email": email, "password": password})).await;
+        assert_eq!(status, 200, "sign-in as {email}: {body}");
+        Member {
+            client,
+            jar,
+            id: body["member"]["id"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub async fn admin(&self) -> Member {
+        self.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    /// A new agent in the admin's workspace, signed in.
+    pub async fn agent(&self, admin: &Member, name: &str) -> Member {
+        let email = format!("{}@acme.test", name.to_lowercase().replace(' ', "."));
+        let body = json!({"email": email, "name": name, "password": "agent-password-123", "role": "agent"});
+        let (status, created) = self.call(&admin.client, "team/members", body).await;
+        assert_eq!(status, 200, "{created}");
+        self.sign_in(&email, "agent-password-123").await
+    }
+
+    /// The session cookie header of a member, for WebSocket handshakes.
+    pub fn cookie_header(&self, member: &Member) -> String {
+        use reqwest::cookie::CookieStore;
+        let url = self.address.parse().expect("url");
+        member.jar.cookies(&url).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+    }
+
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("{}{}", self.address.replacen("http://", "ws://", 1), path)
+    }
+}
+
+/// Texts of a history's messages, in order.
+pub fn texts(history: &Value) -> Vec<String> {
+    history["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap().to_owned()).collect()
+}
+
+pub const ESCALATION_NOTE: &str = "A team member has been notified and will join this chat shortly.";
+
+// ---- WebSockets ----------------------------------------------------------------------------
+
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::{client::IntoClientRequest, protocol::frame::coding::CloseCode, Message as Ws};
+
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub async fn connect(url: &str, headers: &[(&str, &str)]) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+    let mut request = url.into_client_request().expect("ws request");
+    for (name, value) in headers {
+        request.headers_mut().insert(
+            http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            http::HeaderValue::from_str(value).unwrap(),
+        );
+    }
+    tokio_tungstenite::connect_async(request).await.map(|(socket, _)| socket)
+}
+
+/// The visitor's live socket, authenticated, after `after_seq`.
+pub async fn widget_socket(app: &TestApp, chat: &VisitorChat, after_seq: i64) -> Socket {
+    let url = app.ws_url(&format!("/live/widget?conversation_id={}&after_seq={after_seq}", chat.conversation_id));
+    let mut socket = connect(&url, &[]).await.expect("widget socket");
+    send_json(&mut socket, json!({"type": "auth", "token": chat.token})).await;
+    socket
+}
+
+pub async fn inbox_socket(app: &TestApp, member: &Member) -> Socket {
+    let cookie = app.cookie_header(member);
+    let origin = app.address.clone();
+    connect(&app.ws_url("/live/inbox"), &[("cookie", &cookie), ("origin", &origin)]).await.expect("inbox socket")
+}
+
+pub async fn send_json(socket: &mut Socket, frame: Value) {
+    socket.send(Ws::Text(frame.to_string().into())).await.expect("send frame");
+}
+
+/// The next JSON frame (control frames skipped), within 10 s; `None` once closed.
+pub async fn next_json(socket: &mut Socket) -> Option<Value> {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(10), socket.next()).await.expect("a frame within 10 s");
+        match frame {
+            Some(Ok(Ws::Text(text))) => return Some(serde_json::from_str(&text).expect("JSON frame")),
+            Some(Ok(Ws::Ping(_) | Ws::Pong(_))) => continue,
+            Some(Ok(Ws::Close(_))) | None | Some(Err(_)) => return None,
+            Some(Ok(other)) => panic!("unexpected frame {other:?}"),
+        }
+    }
+}
+
+/// Frames until one satisfies `done` (10 s); returns all of them.
+pub async fn frames_until(socket: &mut Socket, what: &str, done: impl Fn(&Value) -> bool) -> Vec<Value> {
+    let mut seen = Vec::new();
+    loop {
+        let frame = next_json(socket).await.unwrap_or_else(|| panic!("socket closed waiting for {what}: {seen:?}"));
+        let finished = done(&frame);
+        seen.push(frame);
+        if finished {
+            return seen;
+        }
+    }
+}
+
+/// The close code the server ends the socket with.
+pub async fn close_code(socket: &mut Socket) -> Option<CloseCode> {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(10), socket.next()).await.expect("close within 10 s");
+        match frame {
+            Some(Ok(Ws::Close(frame))) => return frame.map(|f| f.code),
+            Some(Ok(_)) => continue,
+            None | Some(Err(_)) => return None,
+        }
+    }
+}

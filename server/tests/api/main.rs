@@ -5,5 +5,8 @@ mod helpers;
 
 mod first_start;
 mod health;
+mod inbox;
+mod live;
 mod pages;
 mod process;
+mod widget;

@@ -1,0 +1,34 @@
+//! `/api/v1/auth/*`: team members sign in and out; the session lives in an HttpOnly cookie.
+
+use leptos::{prelude::*, server_fn::codec::Json};
+use serde::{Deserialize, Serialize};
+
+use crate::{domain::MemberView, error::AppError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub member: MemberView,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Empty {}
+
+#[server(prefix = "/api/v1", endpoint = "auth/login", input = Json)]
+pub async fn login(email: String, password: String) -> Result<LoginResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    backend.login(&request, email, password).await
+}
+
+#[server(prefix = "/api/v1", endpoint = "auth/logout", input = Json)]
+pub async fn logout() -> Result<Empty, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    backend.logout(&request).await?;
+    Ok(Empty {})
+}
+
+/// `POST /api/v1/auth/me`: who is signed in (401 when nobody).
+#[server(prefix = "/api/v1", endpoint = "auth/me", input = Json)]
+pub async fn current_member() -> Result<LoginResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(LoginResponse { member: backend.current_member(&request).await? })
+}

@@ -1,0 +1,3 @@
+//! Team sign-in.
+
+pub mod api;

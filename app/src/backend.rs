@@ -1,0 +1,87 @@
+//! The port through which server functions reach the back end: `app` declares it,
+//! `server` implements it and provides it as Leptos context. Server functions stay
+//! thin: they unpack JSON, hand the request head to the back end, and return.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use http::request::Parts;
+use leptos::prelude::use_context;
+
+use crate::{
+    auth::api::LoginResponse,
+    domain::{ConversationSummary, Message, MemberView, Note, Role},
+    error::AppError,
+    inbox::api::{ConversationDetail, InboxFilter},
+    widget::api::{HistoryResponse, StartResponse},
+};
+
+/// Every call gets the request head (`Parts`): the visitor's bearer token, the
+/// session cookie, `Origin` are read from it by the back end, never trusted here.
+#[async_trait]
+pub trait Backend: Send + Sync + 'static {
+    async fn widget_start(
+        &self,
+        request: &Parts,
+        bot_id: String,
+        name: Option<String>,
+        email: Option<String>,
+    ) -> Result<StartResponse, AppError>;
+    async fn widget_send(
+        &self,
+        request: &Parts,
+        conversation_id: String,
+        client_id: String,
+        text: String,
+    ) -> Result<Message, AppError>;
+    async fn widget_history(
+        &self,
+        request: &Parts,
+        conversation_id: String,
+        after_seq: i64,
+    ) -> Result<HistoryResponse, AppError>;
+
+    async fn login(&self, request: &Parts, email: String, password: String) -> Result<LoginResponse, AppError>;
+    async fn logout(&self, request: &Parts) -> Result<(), AppError>;
+    async fn current_member(&self, request: &Parts) -> Result<MemberView, AppError>;
+
+    async fn conversations(&self, request: &Parts, filter: InboxFilter)
+        -> Result<Vec<ConversationSummary>, AppError>;
+    async fn conversation(&self, request: &Parts, conversation_id: String) -> Result<ConversationDetail, AppError>;
+    async fn claim(&self, request: &Parts, conversation_id: String) -> Result<ConversationSummary, AppError>;
+    async fn reply(
+        &self,
+        request: &Parts,
+        conversation_id: String,
+        client_id: String,
+        text: String,
+    ) -> Result<Message, AppError>;
+    async fn note(&self, request: &Parts, conversation_id: String, text: String) -> Result<Note, AppError>;
+    async fn resolve(&self, request: &Parts, conversation_id: String) -> Result<ConversationSummary, AppError>;
+
+    async fn create_member(
+        &self,
+        request: &Parts,
+        email: String,
+        name: String,
+        password: String,
+        role: Role,
+    ) -> Result<MemberView, AppError>;
+}
+
+/// How the server puts the back end into context.
+#[derive(Clone)]
+pub struct BackendHandle(pub Arc<dyn Backend>);
+
+/// The back end and the current request's head, from inside a server function.
+pub fn backend() -> Result<(Arc<dyn Backend>, Parts), AppError> {
+    let Some(BackendHandle(backend)) = use_context::<BackendHandle>() else {
+        tracing::error!("server function called without a back end in context");
+        return Err(AppError::Internal);
+    };
+    let Some(parts) = use_context::<Parts>() else {
+        tracing::error!("server function called without the request in context");
+        return Err(AppError::Internal);
+    };
+    Ok((backend, parts))
+}

@@ -1,0 +1,87 @@
+//! Messages (what both sides see) and notes (what only the team sees). They are
+//! separate types stored in separate tables: a note can never pass for a message.
+
+use serde::{Deserialize, Serialize};
+
+use super::conversation::{AgentRef, EscalationReason, StateKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthorKind {
+    Visitor,
+    Bot,
+    Agent,
+    System,
+}
+
+impl AuthorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthorKind::Visitor => "visitor",
+            AuthorKind::Bot => "bot",
+            AuthorKind::Agent => "agent",
+            AuthorKind::System => "system",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AuthorKind> {
+        [AuthorKind::Visitor, AuthorKind::Bot, AuthorKind::Agent, AuthorKind::System]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    pub kind: AuthorKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// One visitor-visible message. `seq` grows by one per message of its conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub seq: i64,
+    pub id: String,
+    pub author: Author,
+    pub text: String,
+    /// RFC 3339, UTC.
+    pub at: String,
+    /// The sender's idempotency key, so a client can match its pending sends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+}
+
+/// An internal note: private to the team, never part of any visitor-facing payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    pub id: String,
+    pub author: AgentRef,
+    pub text: String,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visitor {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// A conversation as the Inbox lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationSummary {
+    pub id: String,
+    pub bot_id: String,
+    pub state: StateKind,
+    pub summary: Option<String>,
+    pub reason: Option<EscalationReason>,
+    pub visitor: Visitor,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentRef>,
+    pub last_message_at: String,
+    /// When it entered the queue (RFC 3339), for the waiting time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalated_at: Option<String>,
+    /// Visitor messages since the team last replied.
+    pub unread: i64,
+}

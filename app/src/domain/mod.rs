@@ -1,0 +1,25 @@
+//! Shared domain types: the conversation, its messages and states, the one
+//! `transition` function, and the typed live frames. Used by the server and both
+//! WASM surfaces, so every rule has exactly one home.
+
+pub mod conversation;
+pub mod live;
+pub mod message;
+pub mod team;
+pub mod text;
+
+pub use conversation::{
+    transition, AgentRef, Command, EscalationReason, Outcome, Rejected, State, StateKind, SystemNote,
+};
+pub use message::{Author, AuthorKind, ConversationSummary, Message, Note, Visitor};
+pub use team::{MemberView, Role};
+pub use text::{EmailAddress, MessageText};
+
+/// Longest message a visitor or an agent may send, in characters after trimming.
+pub const MAX_MESSAGE_CHARS: usize = 4000;
+
+/// Show the remaining-characters hint only once a draft gets this close to the limit.
+pub const CHAR_HINT_FROM: usize = MAX_MESSAGE_CHARS - 500;
+
+/// Largest WebSocket frame a client may send, in bytes.
+pub const MAX_CLIENT_FRAME_BYTES: usize = 16 * 1024;

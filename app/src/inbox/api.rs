@@ -1,0 +1,87 @@
+//! The team half of the public API (`/api/v1/inbox/*`).
+
+use leptos::{prelude::*, server_fn::codec::Json};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    domain::{ConversationSummary, Message, Note},
+    error::AppError,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InboxFilter {
+    /// The queue, oldest escalation first.
+    NeedsHuman,
+    /// Claimed by the caller.
+    Mine,
+    /// Waiting for or held by a person.
+    Open,
+    Resolved,
+    All,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationList {
+    pub conversations: Vec<ConversationSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationDetail {
+    pub conversation: ConversationSummary,
+    pub messages: Vec<Message>,
+    pub notes: Vec<Note>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationResponse {
+    pub conversation: ConversationSummary,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageResponse {
+    pub message: Message,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteResponse {
+    pub note: Note,
+}
+
+#[server(prefix = "/api/v1", endpoint = "inbox/conversations", input = Json)]
+pub async fn list_conversations(filter: InboxFilter) -> Result<ConversationList, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(ConversationList { conversations: backend.conversations(&request, filter).await? })
+}
+
+#[server(prefix = "/api/v1", endpoint = "inbox/conversation", input = Json)]
+pub async fn get_conversation(conversation_id: String) -> Result<ConversationDetail, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    backend.conversation(&request, conversation_id).await
+}
+
+/// Take over: exactly one of any number of concurrent claimers gets 200; the rest 409.
+#[server(prefix = "/api/v1", endpoint = "inbox/claim", input = Json)]
+pub async fn claim_conversation(conversation_id: String) -> Result<ConversationResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(ConversationResponse { conversation: backend.claim(&request, conversation_id).await? })
+}
+
+#[server(prefix = "/api/v1", endpoint = "inbox/reply", input = Json)]
+pub async fn send_reply(conversation_id: String, client_id: String, text: String) -> Result<MessageResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(MessageResponse { message: backend.reply(&request, conversation_id, client_id, text).await? })
+}
+
+#[server(prefix = "/api/v1", endpoint = "inbox/note", input = Json)]
+pub async fn add_note(conversation_id: String, text: String) -> Result<NoteResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(NoteResponse { note: backend.note(&request, conversation_id, text).await? })
+}
+
+/// Hand the conversation back to the AI.
+#[server(prefix = "/api/v1", endpoint = "inbox/resolve", input = Json)]
+pub async fn resolve_conversation(conversation_id: String) -> Result<ConversationResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(ConversationResponse { conversation: backend.resolve(&request, conversation_id).await? })
+}

@@ -1,0 +1,189 @@
+//! Team members in the database, and who is calling.
+
+use app::{
+    domain::{EmailAddress, MemberView, Role},
+    AppError,
+};
+use http::request::Parts;
+use sqlx::{any::AnyRow, Row};
+use tower_sessions::Session;
+
+use super::{password, session::MEMBER_KEY};
+use crate::{
+    handoff::internal,
+    store::{new_id, now_ms, Store},
+};
+
+/// A signed-in member and their workspace: what every team call is scoped by.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub member: MemberView,
+    pub workspace_id: String,
+}
+
+struct MemberRecord {
+    caller: Caller,
+    password_hash: String,
+}
+
+fn member_from_row(row: &AnyRow) -> Result<MemberRecord, sqlx::Error> {
+    let role: String = row.try_get("role")?;
+    Ok(MemberRecord {
+        caller: Caller {
+            member: MemberView {
+                id: row.try_get("id")?,
+                email: row.try_get("email")?,
+                name: row.try_get("name")?,
+                role: Role::parse(&role).ok_or_else(|| sqlx::Error::Protocol("corrupt role".into()))?,
+            },
+            workspace_id: row.try_get("workspace_id")?,
+        },
+        password_hash: row.try_get("password_hash")?,
+    })
+}
+
+const MEMBER_SELECT: &str = "SELECT id, workspace_id, email, name, role, password_hash FROM members";
+
+/// A valid argon2id hash of a random password: checked when the email is unknown, so
+/// a wrong email takes as long as a wrong password.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$8vX6Xb4b8q0Pp9OkiY0Wn7o2b0iN4Ua3j9o2Yk1QW9M";
+
+pub async fn verify_login(store: &Store, email: &str, password_text: &str) -> Result<Caller, AppError> {
+    let wrong = || AppError::Unauthenticated("wrong email or password".into());
+    let email = email.trim().to_lowercase();
+    let row = sqlx::query(&format!("{MEMBER_SELECT} WHERE email = $1"))
+        .bind(&email)
+        .fetch_optional(store.pool())
+        .await
+        .map_err(internal)?;
+    let record = row.as_ref().map(member_from_row).transpose().map_err(internal)?;
+    let hash = record.as_ref().map_or(DUMMY_HASH, |r| r.password_hash.as_str()).to_owned();
+    let attempt = password_text.to_owned();
+    // argon2 is deliberately slow: keep it off the async workers.
+    let matches = tokio::task::spawn_blocking(move || password::verify(&attempt, &hash)).await.map_err(internal)?;
+    match record {
+        Some(record) if matches => Ok(record.caller),
+        _ => Err(wrong()),
+    }
+}
+
+pub async fn member_by_id(store: &Store, id: &str) -> Result<Option<Caller>, AppError> {
+    let row = sqlx::query(&format!("{MEMBER_SELECT} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await
+        .map_err(internal)?;
+    Ok(row.as_ref().map(member_from_row).transpose().map_err(internal)?.map(|r| r.caller))
+}
+
+/// The member whose session cookie came with this request; 401 otherwise.
+pub async fn caller(store: &Store, request: &Parts) -> Result<Caller, AppError> {
+    let unauthenticated = || AppError::Unauthenticated("sign in first".into());
+    let session = request.extensions.get::<Session>().ok_or_else(unauthenticated)?;
+    let member_id: Option<String> = session.get(MEMBER_KEY).await.map_err(internal)?;
+    let member_id = member_id.ok_or_else(unauthenticated)?;
+    member_by_id(store, &member_id).await?.ok_or_else(unauthenticated)
+}
+
+pub struct NewMember {
+    pub workspace_id: String,
+    pub email: String,
+    pub name: String,
+    pub password: String,
+    pub role: Role,
+}
+
+/// Minimum password length for team accounts.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+pub async fn create_member(store: &Store, new: NewMember) -> Result<MemberView, AppError> {
+    let email = EmailAddress::parse(&new.email)?;
+    let name = new.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 || name.contains('\0') {
+        return Err(AppError::InvalidInput("the name must be 1 to 100 characters".into()));
+    }
+    if new.password.chars().count() < MIN_PASSWORD_CHARS || new.password.len() > 1024 {
+        return Err(AppError::InvalidInput(format!(
+            "the password must be at least {MIN_PASSWORD_CHARS} characters (and under 1024 bytes)"
+        )));
+    }
+    let attempt = new.password;
+    let hash = tokio::task::spawn_blocking(move || password::hash(&attempt)).await.map_err(internal)?.map_err(internal)?;
+    let id = new_id("mem");
+    let mut tx = store.begin_write().await.map_err(internal)?;
+    let inserted = sqlx::query(
+        "INSERT INTO members (id, workspace_id, email, name, role, password_hash, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (email) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(&new.workspace_id)
+    .bind(email.as_str())
+    .bind(&name)
+    .bind(new.role.as_str())
+    .bind(&hash)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await
+    .map_err(internal)?
+    .rows_affected();
+    tx.commit().await.map_err(internal)?;
+    if inserted == 0 {
+        return Err(AppError::Conflict("a member with this email already exists".into()));
+    }
+    Ok(MemberView { id, email: email.as_str().to_owned(), name, role: new.role })
+}
+
+/// Cross-site request forgery guard for team calls: a browser says where a request
+/// comes from (`Sec-Fetch-Site`, `Origin`); anything from another site is refused.
+/// Requests without those headers (curl, server-to-server) carry no ambient cookie risk.
+pub fn require_same_origin(request: &Parts) -> Result<(), AppError> {
+    let forbidden = || AppError::Forbidden("cross-site requests are not allowed".into());
+    let header = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        if !matches!(site, "same-origin" | "none") {
+            return Err(forbidden());
+        }
+    }
+    if let Some(origin) = header("origin") {
+        let host = header("host").ok_or_else(forbidden)?;
+        let origin_host = origin.split_once("://").map(|(_, rest)| rest).ok_or_else(forbidden)?;
+        if !origin_host.eq_ignore_ascii_case(host) {
+            return Err(forbidden());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(headers: &[(&str, &str)]) -> Parts {
+        let mut builder = http::Request::builder().uri("/api/v1/inbox/claim");
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn the_dummy_hash_is_a_real_argon2_hash() {
+        assert!(!password::verify("anything", DUMMY_HASH));
+        assert!(argon2::PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+
+    #[test]
+    fn same_origin_and_non_browser_requests_pass() {
+        assert!(require_same_origin(&parts(&[])).is_ok());
+        assert!(require_same_origin(&parts(&[("host", "baton.test:3000"), ("origin", "http://baton.test:3000")])).is_ok());
+        assert!(require_same_origin(&parts(&[("sec-fetch-site", "same-origin")])).is_ok());
+    }
+
+    #[test]
+    fn cross_site_requests_are_forbidden() {
+        assert!(require_same_origin(&parts(&[("host", "baton.test"), ("origin", "https://evil.test")])).is_err());
+        assert!(require_same_origin(&parts(&[("sec-fetch-site", "cross-site")])).is_err());
+        assert!(require_same_origin(&parts(&[("sec-fetch-site", "same-site")])).is_err());
+        assert!(require_same_origin(&parts(&[("origin", "http://baton.test")])).is_err(), "no host to compare");
+    }
+}

@@ -1,0 +1,128 @@
+//! Team sessions with `tower-sessions`: this is its `SessionStore` over Baton's own
+//! pool, so sessions live in the `sessions` table on SQLite and PostgreSQL alike.
+//! The member id is also kept in its own column, so all of a member's sessions can
+//! be ended at once.
+
+use async_trait::async_trait;
+use sqlx::Row;
+use tower_sessions::{
+    session::{Id, Record},
+    session_store::{self, ExpiredDeletion},
+    SessionStore,
+};
+
+use crate::store::{now_ms, Store};
+
+/// The session key holding the signed-in member's id.
+pub const MEMBER_KEY: &str = "member_id";
+
+#[derive(Clone)]
+pub struct SqlSessionStore {
+    store: Store,
+}
+
+impl std::fmt::Debug for SqlSessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqlSessionStore")
+    }
+}
+
+impl SqlSessionStore {
+    pub fn new(store: Store) -> SqlSessionStore {
+        SqlSessionStore { store }
+    }
+
+    /// Ends every session of a member (sign-out everywhere, password change).
+    pub async fn delete_member_sessions(&self, member_id: &str) -> Result<(), sqlx::Error> {
+        let mut tx = self.store.begin_write().await?;
+        sqlx::query("DELETE FROM sessions WHERE member_id = $1").bind(member_id).execute(&mut *tx).await?;
+        tx.commit().await
+    }
+}
+
+fn backend(err: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(err.to_string())
+}
+
+fn expires_ms(record: &Record) -> i64 {
+    i64::try_from(record.expiry_date.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+fn member_of(record: &Record) -> Option<String> {
+    record.data.get(MEMBER_KEY).and_then(|v| v.as_str()).map(str::to_owned)
+}
+
+#[async_trait]
+impl SessionStore for SqlSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // Ids are 128 random bits; on the astronomically rare collision, draw again.
+        loop {
+            let data = serde_json::to_string(record).map_err(backend)?;
+            let mut tx = self.store.begin_write().await.map_err(backend)?;
+            let inserted = sqlx::query(
+                "INSERT INTO sessions (id, member_id, data, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(record.id.to_string())
+            .bind(member_of(record))
+            .bind(data)
+            .bind(expires_ms(record))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+            tx.commit().await.map_err(backend)?;
+            if inserted == 1 {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let data = serde_json::to_string(record).map_err(backend)?;
+        let mut tx = self.store.begin_write().await.map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO sessions (id, member_id, data, expires_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET member_id = excluded.member_id, data = excluded.data, expires_at = excluded.expires_at",
+        )
+        .bind(record.id.to_string())
+        .bind(member_of(record))
+        .bind(data)
+        .bind(expires_ms(record))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let row = sqlx::query("SELECT data FROM sessions WHERE id = $1 AND expires_at > $2")
+            .bind(id.to_string())
+            .bind(now_ms())
+            .fetch_optional(self.store.pool())
+            .await
+            .map_err(backend)?;
+        match row {
+            Some(row) => {
+                let data: String = row.try_get("data").map_err(backend)?;
+                Ok(Some(serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?))
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        let mut tx = self.store.begin_write().await.map_err(backend)?;
+        sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id.to_string()).execute(&mut *tx).await.map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+}
+
+#[async_trait]
+impl ExpiredDeletion for SqlSessionStore {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        let mut tx = self.store.begin_write().await.map_err(backend)?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now_ms()).execute(&mut *tx).await.map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+}

@@ -1,0 +1,156 @@
+//! `server`'s implementation of `app`'s `Backend` port: authenticates each call from
+//! the request head, then hands it to `handoff` (conversations) or `auth` (accounts).
+
+use app::{
+    auth::api::LoginResponse,
+    backend::Backend,
+    domain::{ConversationSummary, MemberView, Message, Note, Role},
+    inbox::api::{ConversationDetail, InboxFilter},
+    widget::api::{HistoryResponse, StartResponse},
+    AppError,
+};
+use async_trait::async_trait;
+use http::{header::AUTHORIZATION, request::Parts};
+use tower_sessions::Session;
+
+use crate::{
+    auth::{
+        members::{self, caller, require_same_origin, Caller, NewMember},
+        session::MEMBER_KEY,
+        visitor_token,
+    },
+    handoff::{internal, rate_limit::RateLimiter, Handoff},
+};
+
+pub struct BatonBackend {
+    handoff: Handoff,
+    login_limit: RateLimiter,
+}
+
+impl BatonBackend {
+    pub fn new(handoff: Handoff, login_attempts_per_minute: u32) -> BatonBackend {
+        BatonBackend { handoff, login_limit: RateLimiter::per_minute(login_attempts_per_minute) }
+    }
+
+    /// A signed-in member, for a call that comes from Baton's own pages (or no browser).
+    async fn team(&self, request: &Parts) -> Result<Caller, AppError> {
+        require_same_origin(request)?;
+        caller(self.handoff.store(), request).await
+    }
+}
+
+fn bearer(request: &Parts) -> Option<&str> {
+    request.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(visitor_token::from_bearer)
+}
+
+fn session(request: &Parts) -> Result<&Session, AppError> {
+    request.extensions.get::<Session>().ok_or_else(|| {
+        tracing::error!("no session layer in front of the API");
+        AppError::Internal
+    })
+}
+
+#[async_trait]
+impl Backend for BatonBackend {
+    async fn widget_start(
+        &self,
+        _request: &Parts,
+        bot_id: String,
+        name: Option<String>,
+        email: Option<String>,
+    ) -> Result<StartResponse, AppError> {
+        self.handoff.start(&bot_id, name, email).await
+    }
+
+    async fn widget_send(
+        &self,
+        request: &Parts,
+        conversation_id: String,
+        client_id: String,
+        text: String,
+    ) -> Result<Message, AppError> {
+        self.handoff.visitor_send(bearer(request), &conversation_id, &client_id, &text).await
+    }
+
+    async fn widget_history(
+        &self,
+        request: &Parts,
+        conversation_id: String,
+        after_seq: i64,
+    ) -> Result<HistoryResponse, AppError> {
+        self.handoff.visitor_history(bearer(request), &conversation_id, after_seq).await
+    }
+
+    async fn login(&self, request: &Parts, email: String, password: String) -> Result<LoginResponse, AppError> {
+        require_same_origin(request)?;
+        self.login_limit.check(&email.trim().to_lowercase())?;
+        let caller = members::verify_login(self.handoff.store(), &email, &password).await?;
+        let session = session(request)?;
+        // A fresh session id at sign-in: an id planted before login is worthless after it.
+        session.cycle_id().await.map_err(internal)?;
+        session.insert(MEMBER_KEY, &caller.member.id).await.map_err(internal)?;
+        tracing::info!(member_id = %caller.member.id, "member signed in");
+        Ok(LoginResponse { member: caller.member })
+    }
+
+    async fn logout(&self, request: &Parts) -> Result<(), AppError> {
+        require_same_origin(request)?;
+        session(request)?.flush().await.map_err(internal)
+    }
+
+    async fn current_member(&self, request: &Parts) -> Result<MemberView, AppError> {
+        Ok(self.team(request).await?.member)
+    }
+
+    async fn conversations(&self, request: &Parts, filter: InboxFilter) -> Result<Vec<ConversationSummary>, AppError> {
+        let caller = self.team(request).await?;
+        self.handoff.list(&caller.member, &caller.workspace_id, filter).await
+    }
+
+    async fn conversation(&self, request: &Parts, conversation_id: String) -> Result<ConversationDetail, AppError> {
+        let caller = self.team(request).await?;
+        self.handoff.detail(&caller.workspace_id, &conversation_id).await
+    }
+
+    async fn claim(&self, request: &Parts, conversation_id: String) -> Result<ConversationSummary, AppError> {
+        let caller = self.team(request).await?;
+        self.handoff.claim(&caller.member, &caller.workspace_id, &conversation_id).await
+    }
+
+    async fn reply(
+        &self,
+        request: &Parts,
+        conversation_id: String,
+        client_id: String,
+        text: String,
+    ) -> Result<Message, AppError> {
+        let caller = self.team(request).await?;
+        self.handoff.reply(&caller.member, &caller.workspace_id, &conversation_id, &client_id, &text).await
+    }
+
+    async fn note(&self, request: &Parts, conversation_id: String, text: String) -> Result<Note, AppError> {
+        let caller = self.team(request).await?;
+        self.handoff.note(&caller.member, &caller.workspace_id, &conversation_id, &text).await
+    }
+
+    async fn resolve(&self, request: &Parts, conversation_id: String) -> Result<ConversationSummary, AppError> {
+        let caller = self.team(request).await?;
+        self.handoff.resolve(&caller.member, &caller.workspace_id, &conversation_id).await
+    }
+
+    async fn create_member(
+        &self,
+        request: &Parts,
+        email: String,
+        name: String,
+        password: String,
+        role: Role,
+    ) -> Result<MemberView, AppError> {
+        let caller = self.team(request).await?;
+        if caller.member.role != Role::Admin {
+            return Err(AppError::Forbidden("only admins can add team members".into()));
+        }
+        let new = NewMember { workspace_id: caller.workspace_id, email, name, password, role };
+        members::create_member(self.handoff.store(), new).await
+    }
+}

@@ -1,0 +1,458 @@
+//! The conversation state machine applied to storage: start, visitor messages, bot
+//! turns, escalate, claim, reply, note, resolve.
+//!
+//! Every change follows one path (`apply`): decide with `transition`, then in one
+//! write transaction make the conditional state write (it succeeds only if nobody
+//! changed the conversation since it was read), append the messages under their seqs,
+//! commit, and only then publish. A lost race re-reads and decides again, so exactly
+//! one of any number of concurrent claimers wins.
+
+pub mod rate_limit;
+
+use std::{sync::Arc, time::Duration};
+
+use app::{
+    domain::{
+        live::{TeamEvent, VisitorEvent},
+        Author, AuthorKind, Command, ConversationSummary, EmailAddress, EscalationReason, MemberView,
+        Message, MessageText, Note, Outcome, Role, State, Visitor,
+    },
+    inbox::api::{ConversationDetail, InboxFilter},
+    widget::api::{HistoryResponse, StartResponse},
+    AppError,
+};
+
+use crate::{
+    auth::visitor_token,
+    brain::{BotTurn, Brain, Turn},
+    live::hub::Hub,
+    store::{
+        conversations::{
+            append_message, change_state, insert_conversation, insert_note, ConversationRecord, ListFilter,
+            NewConversation, NewMessage, StateChange,
+        },
+        new_id, now_ms, Store,
+    },
+};
+
+use rate_limit::RateLimiter;
+
+/// How many messages a conversation's history call returns at most.
+const HISTORY_PAGE: i64 = 1000;
+/// How much of the conversation the brain reads.
+const BRAIN_WINDOW: i64 = 50;
+/// Attempts at a conditional write before giving up on a hot conversation.
+const MAX_ATTEMPTS: usize = 8;
+
+/// Logs a storage failure and hides it from the caller.
+pub fn internal(err: impl std::fmt::Display) -> AppError {
+    tracing::error!(error = %err, "storage error");
+    AppError::Internal
+}
+
+/// A message to append as part of a change.
+struct Pending {
+    author: Author,
+    author_id: Option<String>,
+    text: String,
+    client_id: Option<String>,
+}
+
+impl Pending {
+    fn system(text: String) -> Pending {
+        Pending { author: Author { kind: AuthorKind::System, name: None }, author_id: None, text, client_id: None }
+    }
+}
+
+struct Applied {
+    conversation: ConversationRecord,
+    messages: Vec<Message>,
+    outcome: Outcome,
+}
+
+#[derive(Clone)]
+pub struct Handoff {
+    store: Store,
+    hub: Hub,
+    brain: Arc<dyn Brain>,
+    visitor_limit: Arc<RateLimiter>,
+}
+
+impl Handoff {
+    pub fn new(store: Store, hub: Hub, brain: Arc<dyn Brain>, visitor_messages_per_minute: u32) -> Handoff {
+        Handoff { store, hub, brain, visitor_limit: Arc::new(RateLimiter::per_minute(visitor_messages_per_minute)) }
+    }
+
+    pub fn forget_idle_limits(&self) {
+        self.visitor_limit.forget_idle();
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    // ---- visitors -------------------------------------------------------------------------
+
+    pub async fn start(
+        &self,
+        bot_id: &str,
+        name: Option<String>,
+        email: Option<String>,
+    ) -> Result<StartResponse, AppError> {
+        let chatbot = self.store.chatbot_by_public_id(bot_id.trim()).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+        let visitor = Visitor { name: clean_name(name)?, email: clean_email(email)? };
+        let token = visitor_token::generate();
+        let id = new_id("conv");
+        let now = now_ms();
+        let mut tx = self.store.begin_write().await.map_err(internal)?;
+        insert_conversation(
+            &mut tx,
+            NewConversation { id: &id, chatbot: &chatbot, token_hash: &visitor_token::hash(&token), visitor: &visitor, now },
+        )
+        .await
+        .map_err(internal)?;
+        let mut messages = Vec::new();
+        if !chatbot.greeting.trim().is_empty() {
+            let author = bot_author(&chatbot.name);
+            let greeting = NewMessage {
+                conversation_id: &id,
+                author: &author,
+                author_id: None,
+                text: &chatbot.greeting,
+                client_id: None,
+                now,
+            };
+            messages.push(append_message(&mut tx, greeting).await.map_err(internal)?);
+        }
+        tx.commit().await.map_err(internal)?;
+        if let Some(conversation) = self.reload(&id).await? {
+            self.hub.publish_team(&conversation.workspace_id, TeamEvent::Conversation { conversation: conversation.to_summary() });
+        }
+        Ok(StartResponse { conversation_id: id, visitor_token: token, state: State::Bot.kind(), messages })
+    }
+
+    /// The conversation `token` opens. A missing token is 401; a token of another
+    /// conversation (or none at all) is 404, so ids are never confirmed to exist.
+    pub async fn visitor_conversation(
+        &self,
+        token: Option<&str>,
+        conversation_id: &str,
+    ) -> Result<ConversationRecord, AppError> {
+        let token = token.ok_or_else(|| AppError::Unauthenticated("send the visitor token as a Bearer token".into()))?;
+        self.store
+            .conversation_for_visitor(conversation_id, &visitor_token::hash(token))
+            .await
+            .map_err(internal)?
+            .ok_or(AppError::NotFound)
+    }
+
+    pub async fn visitor_send(
+        &self,
+        token: Option<&str>,
+        conversation_id: &str,
+        client_id: &str,
+        text: &str,
+    ) -> Result<Message, AppError> {
+        let conversation = self.visitor_conversation(token, conversation_id).await?;
+        let client_id = parse_client_id(client_id)?;
+        let text = MessageText::parse(text)?;
+        if let Some(existing) = self.store.message_by_client_id(&conversation.id, client_id).await.map_err(internal)? {
+            return Ok(existing);
+        }
+        self.visitor_limit.check(&conversation.id)?;
+        let pending = Pending {
+            author: Author { kind: AuthorKind::Visitor, name: conversation.visitor.name.clone() },
+            author_id: None,
+            text: text.into_inner(),
+            client_id: Some(client_id.to_owned()),
+        };
+        let applied = match self.apply(conversation, Command::VisitorMessage, "visitor", None, vec![pending]).await {
+            Err(AppError::Internal) => {
+                // A concurrent resend of the same client_id lost the unique-index race.
+                return match self.store.message_by_client_id(conversation_id, client_id).await.map_err(internal)? {
+                    Some(existing) => Ok(existing),
+                    None => Err(AppError::Internal),
+                };
+            }
+            other => other?,
+        };
+        if applied.outcome.bot_answers {
+            let handoff = self.clone();
+            let id = applied.conversation.id.clone();
+            tokio::spawn(async move { handoff.bot_turn(&id).await });
+        }
+        applied.messages.into_iter().next().ok_or(AppError::Internal)
+    }
+
+    pub async fn visitor_history(
+        &self,
+        token: Option<&str>,
+        conversation_id: &str,
+        after_seq: i64,
+    ) -> Result<HistoryResponse, AppError> {
+        if after_seq < 0 {
+            return Err(AppError::InvalidInput("after_seq must be 0 or more".into()));
+        }
+        let conversation = self.visitor_conversation(token, conversation_id).await?;
+        let messages = self.store.messages_after(&conversation.id, after_seq, HISTORY_PAGE).await.map_err(internal)?;
+        Ok(HistoryResponse { state: conversation.state.kind(), messages })
+    }
+
+    // ---- the bot --------------------------------------------------------------------------
+
+    /// The AI's turn after a visitor message: answer, or hand over to a person.
+    pub async fn bot_turn(&self, conversation_id: &str) {
+        if let Err(err) = self.try_bot_turn(conversation_id).await {
+            tracing::warn!(conversation_id, error = %err, "bot turn did not complete");
+        }
+    }
+
+    async fn try_bot_turn(&self, conversation_id: &str) -> Result<(), AppError> {
+        let Some(conversation) = self.reload(conversation_id).await? else { return Ok(()) };
+        if conversation.state != State::Bot {
+            return Ok(());
+        }
+        let chatbot = self
+            .store
+            .chatbot_by_id(&conversation.chatbot_id)
+            .await
+            .map_err(internal)?
+            .ok_or(AppError::NotFound)?;
+        let bot = bot_author(&chatbot.name);
+        self.hub.publish_visitor(&conversation.id, VisitorEvent::Typing { author: bot.clone() });
+        let from = (conversation.last_seq - BRAIN_WINDOW).max(0);
+        let messages = self.store.messages_after(&conversation.id, from, BRAIN_WINDOW).await.map_err(internal)?;
+        let turn = self.brain.respond(&Turn { chatbot: &chatbot, visitor: &conversation.visitor, messages: &messages }).await;
+        let say = |text: String| Pending { author: bot.clone(), author_id: None, text, client_id: None };
+        match turn {
+            BotTurn::Reply(text) => {
+                self.apply(conversation, Command::BotReply, "bot", None, vec![say(text)]).await?;
+            }
+            BotTurn::Escalate { reason, summary, reply } if chatbot.live_handoff => {
+                self.apply(conversation, Command::Escalate, "bot", Some((reason, summary)), vec![say(reply)]).await?;
+            }
+            BotTurn::Escalate { reason, summary, .. } => {
+                // No one can take over: say so honestly, and keep the request on record.
+                let honest = "I'm sorry: nobody from our team can join this chat right now. I've noted your \
+                              request, and I'm happy to keep helping in the meantime."
+                    .to_owned();
+                self.apply(conversation, Command::BotReply, "bot", Some((reason, summary)), vec![say(honest)]).await?;
+            }
+        }
+        Ok(())
+    }
+
+    // ---- the team -------------------------------------------------------------------------
+
+    /// The conversation, if it is in the caller's workspace; 404 for any other.
+    async fn team_conversation(&self, workspace_id: &str, id: &str) -> Result<ConversationRecord, AppError> {
+        self.store.conversation_in_workspace(id, workspace_id).await.map_err(internal)?.ok_or(AppError::NotFound)
+    }
+
+    pub async fn list(
+        &self,
+        member: &MemberView,
+        workspace_id: &str,
+        filter: InboxFilter,
+    ) -> Result<Vec<ConversationSummary>, AppError> {
+        let filter = match filter {
+            InboxFilter::NeedsHuman => ListFilter::NeedsHuman,
+            InboxFilter::Mine => ListFilter::Mine,
+            InboxFilter::Open => ListFilter::Open,
+            InboxFilter::Resolved => ListFilter::Resolved,
+            InboxFilter::All => ListFilter::All,
+        };
+        let rows = self.store.list_conversations(workspace_id, filter, &member.id).await.map_err(internal)?;
+        Ok(rows.iter().map(ConversationRecord::to_summary).collect())
+    }
+
+    pub async fn detail(&self, workspace_id: &str, id: &str) -> Result<ConversationDetail, AppError> {
+        let conversation = self.team_conversation(workspace_id, id).await?;
+        let messages = self.store.messages_after(&conversation.id, 0, i64::MAX).await.map_err(internal)?;
+        let notes = self.store.notes_for(&conversation.id).await.map_err(internal)?;
+        Ok(ConversationDetail { conversation: conversation.to_summary(), messages, notes })
+    }
+
+    pub async fn claim(&self, member: &MemberView, workspace_id: &str, id: &str) -> Result<ConversationSummary, AppError> {
+        let conversation = self.team_conversation(workspace_id, id).await?;
+        let command = Command::Claim { agent: member.agent_ref() };
+        Ok(self.apply(conversation, command, &member.id, None, Vec::new()).await?.conversation.to_summary())
+    }
+
+    pub async fn reply(
+        &self,
+        member: &MemberView,
+        workspace_id: &str,
+        id: &str,
+        client_id: &str,
+        text: &str,
+    ) -> Result<Message, AppError> {
+        let conversation = self.team_conversation(workspace_id, id).await?;
+        let client_id = parse_client_id(client_id)?;
+        let text = MessageText::parse(text)?;
+        if let Some(existing) = self.store.message_by_client_id(&conversation.id, client_id).await.map_err(internal)? {
+            return Ok(existing);
+        }
+        let pending = Pending {
+            author: Author { kind: AuthorKind::Agent, name: Some(member.name.clone()) },
+            author_id: Some(member.id.clone()),
+            text: text.into_inner(),
+            client_id: Some(client_id.to_owned()),
+        };
+        let command = Command::AgentReply { agent_id: member.id.clone() };
+        let applied = self.apply(conversation, command, &member.id, None, vec![pending]).await?;
+        applied.messages.into_iter().next().ok_or(AppError::Internal)
+    }
+
+    pub async fn note(&self, member: &MemberView, workspace_id: &str, id: &str, text: &str) -> Result<Note, AppError> {
+        let conversation = self.team_conversation(workspace_id, id).await?;
+        let text = MessageText::parse(text)?;
+        let mut tx = self.store.begin_write().await.map_err(internal)?;
+        let note = insert_note(&mut tx, &conversation.id, &member.agent_ref(), text.as_str(), now_ms())
+            .await
+            .map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        // Notes go to the team's channel only: `VisitorEvent` cannot even hold one.
+        self.hub.publish_team(
+            &conversation.workspace_id,
+            TeamEvent::Note { conversation_id: conversation.id.clone(), note: note.clone() },
+        );
+        Ok(note)
+    }
+
+    pub async fn resolve(&self, member: &MemberView, workspace_id: &str, id: &str) -> Result<ConversationSummary, AppError> {
+        let conversation = self.team_conversation(workspace_id, id).await?;
+        let command = Command::Resolve { by: member.agent_ref(), may_override: member.role == Role::Admin };
+        Ok(self.apply(conversation, command, &member.id, None, Vec::new()).await?.conversation.to_summary())
+    }
+
+    // ---- the one path of every change ---------------------------------------------------------
+
+    async fn reload(&self, id: &str) -> Result<Option<ConversationRecord>, AppError> {
+        self.store.conversation_by_id(id).await.map_err(internal)
+    }
+
+    async fn apply(
+        &self,
+        mut current: ConversationRecord,
+        command: Command,
+        actor: &str,
+        escalation: Option<(EscalationReason, String)>,
+        pending: Vec<Pending>,
+    ) -> Result<Applied, AppError> {
+        for attempt in 0..MAX_ATTEMPTS {
+            let outcome = crate::handoff::decide(&current.state, &command)?;
+            let now = now_ms();
+            let mut tx = self.store.begin_write().await.map_err(internal)?;
+            let change = StateChange {
+                conversation_id: &current.id,
+                from: &current.state,
+                to: &outcome.state,
+                escalation: escalation.as_ref().map(|(reason, summary)| (*reason, summary.as_str())),
+                actor,
+                now,
+            };
+            if !change_state(&mut tx, change).await.map_err(internal)? {
+                // Someone changed the conversation since we read it: read again and re-decide.
+                drop(tx);
+                current = self.reload(&current.id).await?.ok_or(AppError::NotFound)?;
+                if attempt > 2 {
+                    tokio::time::sleep(Duration::from_millis(2 << attempt)).await;
+                }
+                continue;
+            }
+            let mut messages = Vec::new();
+            let system = outcome.note.as_ref().map(|note| Pending::system(note.text()));
+            for message in pending.iter().chain(system.as_ref()) {
+                let new = NewMessage {
+                    conversation_id: &current.id,
+                    author: &message.author,
+                    author_id: message.author_id.as_deref(),
+                    text: &message.text,
+                    client_id: message.client_id.as_deref(),
+                    now,
+                };
+                messages.push(append_message(&mut tx, new).await.map_err(internal)?);
+            }
+            tx.commit().await.map_err(internal)?;
+            let conversation = self.reload(&current.id).await?.ok_or(AppError::NotFound)?;
+            self.publish(&current, &conversation, &messages);
+            return Ok(Applied { conversation, messages, outcome });
+        }
+        Err(AppError::Conflict("this conversation is changing too fast; try again".into()))
+    }
+
+    /// After commit: the visitor's channel gets messages and state; the team's gets
+    /// messages and the updated conversation.
+    fn publish(&self, before: &ConversationRecord, after: &ConversationRecord, messages: &[Message]) {
+        for message in messages {
+            self.hub.publish_visitor(&after.id, VisitorEvent::Message { message: message.clone() });
+            self.hub.publish_team(
+                &after.workspace_id,
+                TeamEvent::Message { conversation_id: after.id.clone(), message: message.clone() },
+            );
+        }
+        if before.state.kind() != after.state.kind() {
+            self.hub.publish_visitor(&after.id, VisitorEvent::State { state: after.state.kind() });
+        }
+        self.hub.publish_team(&after.workspace_id, TeamEvent::Conversation { conversation: after.to_summary() });
+    }
+}
+
+/// `transition`, with its refusal turned into the API's 409.
+fn decide(state: &State, command: &Command) -> Result<Outcome, AppError> {
+    app::domain::transition(state, command).map_err(AppError::from)
+}
+
+fn bot_author(chatbot_name: &str) -> Author {
+    Author { kind: AuthorKind::Bot, name: Some(chatbot_name.to_owned()) }
+}
+
+/// Client ids: 1 to 64 letters, digits, `-` or `_` (UUIDs fit).
+fn parse_client_id(raw: &str) -> Result<&str, AppError> {
+    let ok = !raw.is_empty() && raw.len() <= 64 && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(raw)
+    } else {
+        Err(AppError::InvalidInput("client_id must be 1 to 64 letters, digits, '-' or '_'".into()))
+    }
+}
+
+fn clean_name(name: Option<String>) -> Result<Option<String>, AppError> {
+    match name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) {
+        Some(name) if name.chars().count() > 100 => Err(AppError::InvalidInput("the name is longer than 100 characters".into())),
+        Some(name) if name.contains('\0') => Err(AppError::InvalidInput("the name contains a NUL character".into())),
+        other => Ok(other),
+    }
+}
+
+fn clean_email(email: Option<String>) -> Result<Option<String>, AppError> {
+    match email.filter(|e| !e.trim().is_empty()) {
+        Some(email) => Ok(Some(EmailAddress::parse(&email)?.as_str().to_owned())),
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ids_are_short_and_plain() {
+        assert!(parse_client_id("0b6f0c1e-3c52-4bd3-9d4b-6a3a0e0b2f11").is_ok());
+        for bad in ["", "has space", "ü", &"x".repeat(65), "a\"b"] {
+            assert!(parse_client_id(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(clean_name(Some("  Jordan ".into())).unwrap(), Some("Jordan".into()));
+        assert_eq!(clean_name(Some("   ".into())).unwrap(), None);
+        assert!(clean_name(Some("x".repeat(101))).is_err());
+    }
+}

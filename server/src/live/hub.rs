@@ -1,0 +1,125 @@
+//! The in-process hub: one broadcast channel per conversation (what its visitor
+//! sees) and one per workspace (what its team sees). Events are published only
+//! after the change they describe has committed; sockets that fall behind reload
+//! from the database by seq, so a slow socket never loses a message.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use app::domain::live::{TeamEvent, VisitorEvent};
+use tokio::sync::broadcast;
+
+/// Events kept for a slow subscriber before it lags (and then catches up from the database).
+const CHANNEL_CAPACITY: usize = 256;
+
+/// A team event with the workspace it belongs to, checked again before it is sent.
+#[derive(Debug, Clone)]
+pub struct WorkspaceEvent {
+    pub workspace_id: Arc<str>,
+    pub event: TeamEvent,
+}
+
+#[derive(Clone, Default)]
+pub struct Hub {
+    inner: Arc<Mutex<Channels>>,
+}
+
+#[derive(Default)]
+struct Channels {
+    conversations: HashMap<String, broadcast::Sender<VisitorEvent>>,
+    workspaces: HashMap<String, broadcast::Sender<WorkspaceEvent>>,
+}
+
+impl Hub {
+    fn channels(&self) -> std::sync::MutexGuard<'_, Channels> {
+        // A panic while holding this lock cannot leave the maps half-updated.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn subscribe_conversation(&self, conversation_id: &str) -> broadcast::Receiver<VisitorEvent> {
+        self.channels()
+            .conversations
+            .entry(conversation_id.to_owned())
+            .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0)
+            .subscribe()
+    }
+
+    pub fn subscribe_workspace(&self, workspace_id: &str) -> broadcast::Receiver<WorkspaceEvent> {
+        self.channels()
+            .workspaces
+            .entry(workspace_id.to_owned())
+            .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0)
+            .subscribe()
+    }
+
+    /// To the visitor's sockets of this conversation (if any are open).
+    pub fn publish_visitor(&self, conversation_id: &str, event: VisitorEvent) {
+        if let Some(sender) = self.channels().conversations.get(conversation_id) {
+            let _ = sender.send(event);
+        }
+    }
+
+    /// To the team sockets of this workspace (if any are open).
+    pub fn publish_team(&self, workspace_id: &str, event: TeamEvent) {
+        if let Some(sender) = self.channels().workspaces.get(workspace_id) {
+            let _ = sender.send(WorkspaceEvent { workspace_id: workspace_id.into(), event });
+        }
+    }
+
+    /// Forgets channels nobody listens to any more. Run periodically.
+    pub fn sweep(&self) {
+        let mut channels = self.channels();
+        channels.conversations.retain(|_, sender| sender.receiver_count() > 0);
+        channels.workspaces.retain(|_, sender| sender.receiver_count() > 0);
+    }
+
+    /// Open channels, for tests and metrics.
+    pub fn channel_count(&self) -> usize {
+        let channels = self.channels();
+        channels.conversations.len() + channels.workspaces.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn visitor_events_reach_only_their_conversation() {
+        let hub = Hub::default();
+        let mut mine = hub.subscribe_conversation("c1");
+        let mut other = hub.subscribe_conversation("c2");
+
+        hub.publish_visitor("c1", VisitorEvent::Pong);
+
+        assert_eq!(mine.recv().await.unwrap(), VisitorEvent::Pong);
+        assert!(other.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn team_events_carry_their_workspace() {
+        let hub = Hub::default();
+        let mut team = hub.subscribe_workspace("ws_a");
+
+        hub.publish_team("ws_a", TeamEvent::Pong);
+        hub.publish_team("ws_b", TeamEvent::Pong);
+
+        assert_eq!(&*team.recv().await.unwrap().workspace_id, "ws_a");
+        assert!(team.try_recv().is_err());
+    }
+
+    #[test]
+    fn sweep_drops_channels_without_listeners() {
+        let hub = Hub::default();
+        let kept = hub.subscribe_conversation("c1");
+        drop(hub.subscribe_conversation("c2"));
+        drop(hub.subscribe_workspace("ws"));
+
+        hub.sweep();
+
+        assert_eq!(hub.channel_count(), 1);
+        drop(kept);
+    }
+}

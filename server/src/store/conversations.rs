@@ -1,0 +1,404 @@
+//! Conversations, messages and notes in the database. Every write here runs inside
+//! a transaction the caller (`handoff`) owns, so a message, its seq, the state change
+//! and the audit row commit together or not at all.
+
+use app::domain::{
+    AgentRef, Author, AuthorKind, ConversationSummary, EscalationReason, Message, Note, State, StateKind,
+    Visitor,
+};
+use sqlx::{any::AnyRow, Any, Row, Transaction};
+
+use super::{new_id, rfc3339, Store};
+
+pub type Tx = Transaction<'static, Any>;
+
+#[derive(Debug, Clone)]
+pub struct ChatbotRecord {
+    pub id: String,
+    pub workspace_id: String,
+    pub public_id: String,
+    pub name: String,
+    pub greeting: String,
+    pub live_handoff: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConversationRecord {
+    pub id: String,
+    pub workspace_id: String,
+    pub chatbot_id: String,
+    pub bot_public_id: String,
+    pub state: State,
+    pub visitor: Visitor,
+    pub reason: Option<EscalationReason>,
+    pub summary: Option<String>,
+    pub last_seq: i64,
+    pub unread: i64,
+    pub escalated_at: Option<i64>,
+    pub last_message_at: i64,
+}
+
+impl ConversationRecord {
+    pub fn to_summary(&self) -> ConversationSummary {
+        ConversationSummary {
+            id: self.id.clone(),
+            bot_id: self.bot_public_id.clone(),
+            state: self.state.kind(),
+            summary: self.summary.clone(),
+            reason: self.reason,
+            visitor: self.visitor.clone(),
+            agent: self.state.agent().cloned(),
+            last_message_at: rfc3339(self.last_message_at),
+            escalated_at: self.escalated_at.map(rfc3339),
+            unread: self.unread,
+        }
+    }
+}
+
+/// Which conversations an Inbox view lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListFilter {
+    NeedsHuman,
+    Mine,
+    Open,
+    Resolved,
+    All,
+}
+
+const CONVERSATION_SELECT: &str = "SELECT c.id, c.workspace_id, c.chatbot_id, b.public_id, c.state, c.agent_id, \
+     m.name AS agent_name, c.visitor_name, c.visitor_email, c.reason, c.summary, c.last_seq, c.unread, \
+     c.escalated_at, c.last_message_at \
+     FROM conversations c JOIN chatbots b ON b.id = c.chatbot_id LEFT JOIN members m ON m.id = c.agent_id";
+
+fn corrupt(what: &str) -> sqlx::Error {
+    sqlx::Error::Protocol(format!("corrupt row: {what}"))
+}
+
+fn conversation_from_row(row: &AnyRow) -> Result<ConversationRecord, sqlx::Error> {
+    let state_name: String = row.try_get("state")?;
+    let agent_id: Option<String> = row.try_get("agent_id")?;
+    let agent_name: Option<String> = row.try_get("agent_name")?;
+    let state = match StateKind::parse(&state_name).ok_or_else(|| corrupt("state"))? {
+        StateKind::Bot => State::Bot,
+        StateKind::NeedsHuman => State::NeedsHuman,
+        StateKind::Claimed => State::Claimed {
+            agent: AgentRef {
+                id: agent_id.ok_or_else(|| corrupt("claimed without agent"))?,
+                name: agent_name.unwrap_or_else(|| "A team member".to_owned()),
+            },
+        },
+        StateKind::Resolved => State::Resolved,
+        StateKind::HandedOff => State::HandedOff,
+    };
+    let reason: Option<String> = row.try_get("reason")?;
+    Ok(ConversationRecord {
+        id: row.try_get("id")?,
+        workspace_id: row.try_get("workspace_id")?,
+        chatbot_id: row.try_get("chatbot_id")?,
+        bot_public_id: row.try_get("public_id")?,
+        state,
+        visitor: Visitor { name: row.try_get("visitor_name")?, email: row.try_get("visitor_email")? },
+        reason: reason.as_deref().and_then(EscalationReason::parse),
+        summary: row.try_get("summary")?,
+        last_seq: row.try_get("last_seq")?,
+        unread: row.try_get("unread")?,
+        escalated_at: row.try_get("escalated_at")?,
+        last_message_at: row.try_get("last_message_at")?,
+    })
+}
+
+fn message_from_row(row: &AnyRow) -> Result<Message, sqlx::Error> {
+    let kind: String = row.try_get("author_kind")?;
+    Ok(Message {
+        seq: row.try_get("seq")?,
+        id: row.try_get("id")?,
+        author: Author {
+            kind: AuthorKind::parse(&kind).ok_or_else(|| corrupt("author_kind"))?,
+            name: row.try_get("author_name")?,
+        },
+        text: row.try_get("text")?,
+        at: rfc3339(row.try_get("created_at")?),
+        client_id: row.try_get("client_id")?,
+    })
+}
+
+fn note_from_row(row: &AnyRow) -> Result<Note, sqlx::Error> {
+    Ok(Note {
+        id: row.try_get("id")?,
+        author: AgentRef { id: row.try_get("author_id")?, name: row.try_get("author_name")? },
+        text: row.try_get("text")?,
+        at: rfc3339(row.try_get("created_at")?),
+    })
+}
+
+const MESSAGE_COLUMNS: &str = "seq, id, author_kind, author_name, text, client_id, created_at";
+
+fn chatbot_from_row(row: &AnyRow) -> Result<ChatbotRecord, sqlx::Error> {
+    Ok(ChatbotRecord {
+        id: row.try_get("id")?,
+        workspace_id: row.try_get("workspace_id")?,
+        public_id: row.try_get("public_id")?,
+        name: row.try_get("name")?,
+        greeting: row.try_get("greeting")?,
+        live_handoff: row.try_get::<i32, _>("live_handoff")? != 0,
+    })
+}
+
+const CHATBOT_SELECT: &str = "SELECT id, workspace_id, public_id, name, greeting, live_handoff FROM chatbots";
+
+impl Store {
+    /// The chatbot a website's embed tag names (`bot_id`).
+    pub async fn chatbot_by_public_id(&self, public_id: &str) -> Result<Option<ChatbotRecord>, sqlx::Error> {
+        let sql = format!("{CHATBOT_SELECT} WHERE public_id = $1");
+        let row = sqlx::query(&sql).bind(public_id).fetch_optional(self.pool()).await?;
+        row.as_ref().map(chatbot_from_row).transpose()
+    }
+
+    pub async fn chatbot_by_id(&self, id: &str) -> Result<Option<ChatbotRecord>, sqlx::Error> {
+        let sql = format!("{CHATBOT_SELECT} WHERE id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(self.pool()).await?;
+        row.as_ref().map(chatbot_from_row).transpose()
+    }
+
+    /// By id alone: for Baton's own workers, never for a caller's request.
+    pub async fn conversation_by_id(&self, conversation_id: &str) -> Result<Option<ConversationRecord>, sqlx::Error> {
+        let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1");
+        let row = sqlx::query(&sql).bind(conversation_id).fetch_optional(self.pool()).await?;
+        row.as_ref().map(conversation_from_row).transpose()
+    }
+
+    /// The conversation this visitor token opens, if the token belongs to it.
+    pub async fn conversation_for_visitor(
+        &self,
+        conversation_id: &str,
+        token_hash: &str,
+    ) -> Result<Option<ConversationRecord>, sqlx::Error> {
+        let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1 AND c.visitor_token_hash = $2");
+        let row = sqlx::query(&sql).bind(conversation_id).bind(token_hash).fetch_optional(self.pool()).await?;
+        row.as_ref().map(conversation_from_row).transpose()
+    }
+
+    /// The conversation, if it belongs to this workspace.
+    pub async fn conversation_in_workspace(
+        &self,
+        conversation_id: &str,
+        workspace_id: &str,
+    ) -> Result<Option<ConversationRecord>, sqlx::Error> {
+        let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1 AND c.workspace_id = $2");
+        let row = sqlx::query(&sql).bind(conversation_id).bind(workspace_id).fetch_optional(self.pool()).await?;
+        row.as_ref().map(conversation_from_row).transpose()
+    }
+
+    pub async fn list_conversations(
+        &self,
+        workspace_id: &str,
+        filter: ListFilter,
+        member_id: &str,
+    ) -> Result<Vec<ConversationRecord>, sqlx::Error> {
+        let (condition, order) = match filter {
+            ListFilter::NeedsHuman => ("c.state = 'needs_human'", "c.escalated_at ASC"),
+            ListFilter::Mine => ("c.state = 'claimed' AND c.agent_id = $2", "c.last_message_at DESC"),
+            ListFilter::Open => ("c.state IN ('needs_human', 'claimed')", "c.last_message_at DESC"),
+            ListFilter::Resolved => ("c.state = 'resolved'", "c.last_message_at DESC"),
+            ListFilter::All => ("TRUE", "c.last_message_at DESC"),
+        };
+        let sql =
+            format!("{CONVERSATION_SELECT} WHERE c.workspace_id = $1 AND {condition} ORDER BY {order} LIMIT 200");
+        let mut query = sqlx::query(&sql).bind(workspace_id);
+        if filter == ListFilter::Mine {
+            query = query.bind(member_id);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
+        rows.iter().map(conversation_from_row).collect()
+    }
+
+    /// Visitor-visible messages after `after_seq`, oldest first.
+    pub async fn messages_after(
+        &self,
+        conversation_id: &str,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<Message>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+        );
+        let rows =
+            sqlx::query(&sql).bind(conversation_id).bind(after_seq).bind(limit).fetch_all(self.pool()).await?;
+        rows.iter().map(message_from_row).collect()
+    }
+
+    pub async fn message_by_client_id(
+        &self,
+        conversation_id: &str,
+        client_id: &str,
+    ) -> Result<Option<Message>, sqlx::Error> {
+        let sql =
+            format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND client_id = $2");
+        let row = sqlx::query(&sql).bind(conversation_id).bind(client_id).fetch_optional(self.pool()).await?;
+        row.as_ref().map(message_from_row).transpose()
+    }
+
+    pub async fn notes_for(&self, conversation_id: &str) -> Result<Vec<Note>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, author_id, author_name, text, created_at FROM notes \
+             WHERE conversation_id = $1 ORDER BY created_at, id",
+        )
+        .bind(conversation_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(note_from_row).collect()
+    }
+}
+
+pub struct NewConversation<'a> {
+    pub id: &'a str,
+    pub chatbot: &'a ChatbotRecord,
+    pub token_hash: &'a str,
+    pub visitor: &'a Visitor,
+    pub now: i64,
+}
+
+pub async fn insert_conversation(tx: &mut Tx, new: NewConversation<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO conversations (id, workspace_id, chatbot_id, visitor_token_hash, visitor_name, visitor_email, \
+         state, last_seq, unread, last_message_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'bot', 0, 0, $7, $7)",
+    )
+    .bind(new.id)
+    .bind(&new.chatbot.workspace_id)
+    .bind(&new.chatbot.id)
+    .bind(new.token_hash)
+    .bind(new.visitor.name.as_deref())
+    .bind(new.visitor.email.as_deref())
+    .bind(new.now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub struct NewMessage<'a> {
+    pub conversation_id: &'a str,
+    pub author: &'a Author,
+    /// The member who wrote it, for agent messages.
+    pub author_id: Option<&'a str>,
+    pub text: &'a str,
+    pub client_id: Option<&'a str>,
+    pub now: i64,
+}
+
+/// Takes the conversation's next seq and stores the message under it. The first
+/// statement is the UPDATE, so the row lock (PostgreSQL) or write lock (SQLite) is
+/// taken before anything is read.
+pub async fn append_message(tx: &mut Tx, new: NewMessage<'_>) -> Result<Message, sqlx::Error> {
+    let seq: i64 = sqlx::query(
+        "UPDATE conversations SET last_seq = last_seq + 1, last_message_at = $2, \
+         unread = CASE WHEN $3 = 'visitor' THEN unread + 1 WHEN $3 = 'agent' THEN 0 ELSE unread END \
+         WHERE id = $1 RETURNING last_seq",
+    )
+    .bind(new.conversation_id)
+    .bind(new.now)
+    .bind(new.author.kind.as_str())
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get(0)?;
+    let id = new_id("msg");
+    sqlx::query(
+        "INSERT INTO messages (conversation_id, seq, id, author_kind, author_id, author_name, text, client_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(new.conversation_id)
+    .bind(seq)
+    .bind(&id)
+    .bind(new.author.kind.as_str())
+    .bind(new.author_id)
+    .bind(new.author.name.as_deref())
+    .bind(new.text)
+    .bind(new.client_id)
+    .bind(new.now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Message {
+        seq,
+        id,
+        author: new.author.clone(),
+        text: new.text.to_owned(),
+        at: rfc3339(new.now),
+        client_id: new.client_id.map(str::to_owned),
+    })
+}
+
+pub struct StateChange<'a> {
+    pub conversation_id: &'a str,
+    pub from: &'a State,
+    pub to: &'a State,
+    /// Escalation details, written when entering `needs_human`.
+    pub escalation: Option<(EscalationReason, &'a str)>,
+    pub actor: &'a str,
+    pub now: i64,
+}
+
+/// The conditional write that makes every change atomic: it applies only if the
+/// conversation is still exactly in `from` (same state, same holder). Returns false
+/// when someone else changed it first; the caller re-reads and decides again.
+pub async fn change_state(tx: &mut Tx, change: StateChange<'_>) -> Result<bool, sqlx::Error> {
+    let (reason, summary) = match change.escalation {
+        Some((reason, summary)) => (Some(reason.as_str()), Some(summary)),
+        None => (None, None),
+    };
+    let entering_queue = change.to.kind() == StateKind::NeedsHuman;
+    let updated = sqlx::query(
+        "UPDATE conversations SET state = $1, agent_id = $2, \
+         reason = COALESCE($3, reason), summary = COALESCE($4, summary), \
+         escalated_at = CASE WHEN $5 = 1 THEN $6 ELSE escalated_at END \
+         WHERE id = $7 AND state = $8 AND agent_id IS NOT DISTINCT FROM $9",
+    )
+    .bind(change.to.kind().as_str())
+    .bind(change.to.agent().map(|a| a.id.as_str()))
+    .bind(reason)
+    .bind(summary)
+    .bind(i32::from(entering_queue))
+    .bind(change.now)
+    .bind(change.conversation_id)
+    .bind(change.from.kind().as_str())
+    .bind(change.from.agent().map(|a| a.id.as_str()))
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if updated && change.from.kind() != change.to.kind() {
+        sqlx::query(
+            "INSERT INTO conversation_audit (id, conversation_id, from_state, to_state, actor, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(new_id("aud"))
+        .bind(change.conversation_id)
+        .bind(change.from.kind().as_str())
+        .bind(change.to.kind().as_str())
+        .bind(change.actor)
+        .bind(change.now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(updated)
+}
+
+pub async fn insert_note(
+    tx: &mut Tx,
+    conversation_id: &str,
+    author: &AgentRef,
+    text: &str,
+    now: i64,
+) -> Result<Note, sqlx::Error> {
+    let id = new_id("note");
+    sqlx::query(
+        "INSERT INTO notes (id, conversation_id, author_id, author_name, text, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&id)
+    .bind(conversation_id)
+    .bind(&author.id)
+    .bind(&author.name)
+    .bind(text)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Note { id, author: author.clone(), text: text.to_owned(), at: rfc3339(now) })
+}

@@ -1,0 +1,277 @@
+//! The team half of the API: sign-in, the queue, claim, reply, note, resolve, members.
+
+use serde_json::json;
+use sqlx::Row;
+
+use crate::helpers::{inspect, new_client, spawn_app, texts, Db, TestDatabase, ADMIN_EMAIL, ESCALATION_NOTE};
+use crate::on_both_databases;
+
+async fn sign_in_sets_an_http_only_cookie_and_bad_credentials_get_401(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let app = spawn_app(&database).await;
+
+    let (status, body) = app.call(&app.client, "auth/login", json!({"email": ADMIN_EMAIL, "password": "wrong"})).await;
+    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (401, Some("unauthenticated")));
+    let (status, _) = app.call(&app.client, "auth/login", json!({"email": "nobody@acme.test", "password": "x"})).await;
+    assert_eq!(status, 401);
+
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": "  ADMIN@acme.test ", "password": crate::helpers::ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("baton_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["member"]["role"], "admin");
+    assert_eq!(body["member"]["email"], ADMIN_EMAIL);
+    app.stop().await;
+}
+
+async fn team_calls_without_a_session_get_401_and_logout_ends_it(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let app = spawn_app(&database).await;
+    let anonymous = new_client(Default::default());
+
+    let (status, body) = app.call(&anonymous, "inbox/conversations", json!({"filter": "all"})).await;
+    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (401, Some("unauthenticated")));
+
+    let admin = app.admin().await;
+    let (status, _) = app.call(&admin.client, "inbox/conversations", json!({"filter": "all"})).await;
+    assert_eq!(status, 200);
+    let (status, _) = app.call(&admin.client, "auth/logout", json!({})).await;
+    assert_eq!(status, 200);
+    let (status, _) = app.call(&admin.client, "inbox/conversations", json!({"filter": "all"})).await;
+    assert_eq!(status, 401);
+    app.stop().await;
+}
+
+async fn a_full_handoff_plays_out_and_the_bot_answers_again_after_resolve(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let app = spawn_app(&database).await;
+    let admin = app.admin().await;
+    let ana = app.agent(&admin, "Ana").await;
+    let chat = app.escalated_chat().await;
+
+    // The queue shows it, with why and what the visitor needs.
+    let (_, queue) = app.call(&ana.client, "inbox/conversations", json!({"filter": "needs_human"})).await;
+    let listed = &queue["conversations"][0];
+    assert_eq!(listed["id"], chat.conversation_id.as_str());
+    assert_eq!(listed["reason"], "explicit_request");
+    assert!(listed["summary"].as_str().unwrap().contains("talk to a human"), "{listed}");
+
+    // Claim.
+    let (status, claimed) = app.call(&ana.client, "inbox/claim", json!({"conversation_id": chat.conversation_id})).await;
+    assert_eq!(status, 200, "{claimed}");
+    assert_eq!(claimed["conversation"]["state"], "claimed");
+    assert_eq!(claimed["conversation"]["agent"]["name"], "Ana");
+
+    // Live chat: the visitor writes, Ana answers; the bot stays silent.
+    let (status, _) = app.visitor_send(&chat, "v-2", "My invoice is wrong").await;
+    assert_eq!(status, 200);
+    let reply = json!({"conversation_id": chat.conversation_id, "client_id": "a-1", "text": "Let me check that for you."});
+    let (status, sent) = app.call(&ana.client, "inbox/reply", reply.clone()).await;
+    assert_eq!(status, 200, "{sent}");
+    assert_eq!(sent["message"]["author"], json!({"kind": "agent", "name": "Ana"}));
+    let (_, resent) = app.call(&ana.client, "inbox/reply", reply).await;
+    assert_eq!(resent["message"]["id"], sent["message"]["id"], "a resent reply is stored once");
+
+    let history = app.history(&chat, 0).await;
+    let texts_now = texts(&history);
+    assert_eq!(texts_now.iter().filter(|t| *t == "Ana joined the chat").count(), 1);
+    assert_eq!(texts_now.iter().filter(|t| *t == ESCALATION_NOTE).count(), 1);
+    let after_claim = history["messages"].as_array().unwrap().iter().skip_while(|m| m["text"] != "Ana joined the chat");
+    assert!(after_claim.clone().all(|m| m["author"]["kind"] != "bot"), "no bot talking over the agent: {history}");
+
+    // Resolve: back to the AI.
+    let (status, resolved) = app.call(&ana.client, "inbox/resolve", json!({"conversation_id": chat.conversation_id})).await;
+    assert_eq!(status, 200, "{resolved}");
+    assert_eq!(resolved["conversation"]["state"], "resolved");
+    let (status, _) = app.visitor_send(&chat, "v-3", "One more question about shipping").await;
+    assert_eq!(status, 200);
+    let history = app
+        .wait_for_history(&chat, "the bot's answer after resolve", |h| {
+            h["messages"].as_array().unwrap().last().is_some_and(|m| m["author"]["kind"] == "bot")
+        })
+        .await;
+    assert_eq!(history["state"], "bot");
+    app.stop().await;
+}
+
+async fn fifty_concurrent_claims_have_exactly_one_winner_and_one_joined_note(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let app = spawn_app(&database).await;
+    let admin = app.admin().await;
+    let mut agents = Vec::new();
+    for name in ["Ana", "Ben", "Cleo", "Dev", "Eli"] {
+        agents.push(app.agent(&admin, name).await);
+    }
+    let chat = app.escalated_chat().await;
+
+    let claims = (0..50).map(|i| {
+        let agent = &agents[i % agents.len()];
+        app.call(&agent.client, "inbox/claim", json!({"conversation_id": chat.conversation_id}))
+    });
+    let results = futures_util::future::join_all(claims).await;
+
+    // The holder's own repeated claims are harmless no-ops (200), so count distinct winners.
+    let winners: std::collections::BTreeSet<String> = results
+        .iter()
+        .filter(|(status, _)| *status == 200)
+        .map(|(_, body)| body["conversation"]["agent"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(winners.len(), 1, "exactly one agent holds the chat: {winners:?}");
+    for (status, body) in results.iter().filter(|(status, _)| *status != 200) {
+        assert_eq!(*status, 409, "{body}");
+        assert_eq!(body["error"]["code"], "conflict");
+        assert!(body["error"]["message"].as_str().unwrap().contains("is already handling"), "names the holder: {body}");
+    }
+    let history = app.history(&chat, 0).await;
+    let joined = texts(&history).iter().filter(|t| t.ends_with("joined the chat")).count();
+    assert_eq!(joined, 1, "{history}");
+    app.stop().await;
+}
+
+async fn only_the_holder_can_reply(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let app = spawn_app(&database).await;
+    let admin = app.admin().await;
+    let ana = app.agent(&admin, "Ana").await;
+    let ben = app.agent(&admin, "Ben").await;
+    let chat = app.escalated_chat().await;
+    let reply = |id: &str| json!({"conversation_id": chat.conversation_id, "client_id": id, "text": "hello"});
+
+    let (status, body) = app.call(&ana.client, "inbox/reply", reply("early")).await;
+    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (409, Some("conflict")), "reply before claim");
+
+    app.call(&ana.client, "inbox/claim", json!({"conversation_id": chat.conversation_id})).await;
+    let (status, body) = app.call(&ben.client, "inbox/reply", reply("ben")).await;
+    assert_eq!(status, 409);
+    assert!(body["error"]["message"].as_str().unwrap().contains("Ana"), "{body}");
+    let (status, body) = app.call(&ben.client, "inbox/resolve", json!({"conversation_id": chat.conversation_id})).await;
+    assert_eq!(status, 409, "an agent cannot resolve another's chat: {body}");
+    app.stop().await;
+}
+
+async fn notes_reach_the_team_and_never_the_visitor(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let app = spawn_app(&database).await;
+    let admin = app.admin().await;
+    let chat = app.escalated_chat().await;
+    let secret = "PRIVATE-NOTE-7f3a: refund approved by finance";
+
+    let (status, body) = app.call(&admin.client, "inbox/note", json!({"conversation_id": chat.conversation_id, "text": secret})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["note"]["text"], secret);
+    assert_eq!(body["note"]["author"]["id"], admin.id.as_str());
+
+    let (_, detail) = app.call(&admin.client, "inbox/conversation", json!({"conversation_id": chat.conversation_id})).await;
+    assert_eq!(detail["notes"][0]["text"], secret);
+    assert!(!detail["messages"].to_string().contains("PRIVATE-NOTE"), "notes are not messages");
+    let visitor_view = app.history(&chat, 0).await.to_string();
+    assert!(!visitor_view.contains("PRIVATE-NOTE"), "{visitor_view}");
+    let seqs: Vec<i64> = app.history(&chat, 0).await["messages"].as_array().unwrap().iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "a note leaves no gap in the visitor's seqs");
+
+    let (status, body) = app.call(&admin.client, "inbox/note", json!({"conversation_id": chat.conversation_id, "text": "  "})).await;
+    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (400, Some("invalid_input")));
+    app.stop().await;
+}
+
+async fn another_workspace_s_conversations_are_not_found(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let app = spawn_app(&database).await;
+    let chat = app.escalated_chat().await;
+    // A second tenant with its own admin.
+    let store = inspect(&database).await;
+    let hash = server::auth::password::hash("other-admin-password").unwrap();
+    let mut tx = store.begin_write().await.unwrap();
+    sqlx::query("INSERT INTO workspaces (id, name, created_at) VALUES ('ws_other', 'Other', 0)").execute(&mut *tx).await.unwrap();
+    sqlx::query(
+        "INSERT INTO members (id, workspace_id, email, name, role, password_hash, created_at) \
+         VALUES ('mem_other', 'ws_other', 'eve@other.test', 'Eve', 'admin', $1, 0)",
+    )
+    .bind(&hash)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let eve = app.sign_in("eve@other.test", "other-admin-password").await;
+    let id = json!({"conversation_id": chat.conversation_id});
+
+    for call in ["inbox/conversation", "inbox/claim", "inbox/resolve"] {
+        let (status, body) = app.call(&eve.client, call, id.clone()).await;
+        assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (404, Some("not_found")), "{call}: {body}");
+    }
+    let (status, _) = app.call(&eve.client, "inbox/note", json!({"conversation_id": chat.conversation_id, "text": "x"})).await;
+    assert_eq!(status, 404);
+    let (_, list) = app.call(&eve.client, "inbox/conversations", json!({"filter": "all"})).await;
+    assert_eq!(list["conversations"], json!([]));
+    let state: String = sqlx::query("SELECT state FROM conversations WHERE id = $1")
+        .bind(&chat.conversation_id)
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(state, "needs_human", "untouched");
+    app.stop().await;
+}
+
+async fn only_admins_add_members_and_input_is_checked(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let app = spawn_app(&database).await;
+    let admin = app.admin().await;
+    let ana = app.agent(&admin, "Ana").await;
+    let new = |email: &str, password: &str| json!({"email": email, "name": "New", "password": password, "role": "agent"});
+
+    let (status, body) = app.call(&ana.client, "team/members", new("x@acme.test", "long-enough-password")).await;
+    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (403, Some("forbidden")));
+    let (status, _) = app.call(&admin.client, "team/members", new("ana@acme.test", "long-enough-password")).await;
+    assert_eq!(status, 409, "the email is taken");
+    let (status, _) = app.call(&admin.client, "team/members", new("not-an-email", "long-enough-password")).await;
+    assert_eq!(status, 400);
+    let (status, _) = app.call(&admin.client, "team/members", new("short@acme.test", "short")).await;
+    assert_eq!(status, 400);
+    let (status, body) = app
+        .call(&admin.client, "team/members", json!({"email": "r@acme.test", "name": "R", "password": "long-enough-password", "role": "owner"}))
+        .await;
+    assert_eq!(status, 400, "unknown role: {body}");
+    app.stop().await;
+}
+
+on_both_databases!(
+    sign_in_sets_an_http_only_cookie_and_bad_credentials_get_401,
+    team_calls_without_a_session_get_401_and_logout_ends_it,
+    a_full_handoff_plays_out_and_the_bot_answers_again_after_resolve,
+    fifty_concurrent_claims_have_exactly_one_winner_and_one_joined_note,
+    only_the_holder_can_reply,
+    notes_reach_the_team_and_never_the_visitor,
+    another_workspace_s_conversations_are_not_found,
+    only_admins_add_members_and_input_is_checked,
+);
+
+#[tokio::test]
+async fn cross_site_team_calls_are_forbidden() {
+    let database = TestDatabase::new(Db::Sqlite).await;
+    let app = spawn_app(&database).await;
+    let admin = app.admin().await;
+    let chat = app.escalated_chat().await;
+
+    let response = admin
+        .client
+        .post(app.url("/api/v1/inbox/claim"))
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .json(&json!({"conversation_id": chat.conversation_id}))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 403);
+    assert_eq!(app.history(&chat, 0).await["state"], "needs_human");
+    app.stop().await;
+}
