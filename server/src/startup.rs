@@ -26,7 +26,11 @@ use crate::{
     demo::{self, SeedError, Seeded},
     handoff::Handoff,
     health,
-    live::{self, hub::Hub},
+    live::{
+        self,
+        bus::{self, Bus},
+        hub::Hub,
+    },
     store::{Backend, Store, StoreError},
 };
 
@@ -82,10 +86,22 @@ impl Application {
             .map_err(|source| StartError::Bind { addr: settings.addr, source })?;
 
         let hub = Hub::default();
-        let handoff = Handoff::new(store.clone(), hub.clone(), Arc::new(RuleBrain), settings.visitor_messages_per_minute);
+        let mut housekeeping = Vec::new();
+        let bus = match store.backend() {
+            Backend::Postgres => {
+                let (bus, tasks) = bus::start(&settings.database_url(), store.clone(), hub.clone())
+                    .await
+                    .map_err(StoreError::from)?;
+                housekeeping.extend(tasks);
+                bus
+            }
+            Backend::Sqlite => Bus::default(),
+        };
+        let handoff =
+            Handoff::new(store.clone(), hub.clone(), bus, Arc::new(RuleBrain), settings.visitor_messages_per_minute);
         let backend = Arc::new(BatonBackend::new(handoff.clone(), settings.login_attempts_per_minute));
         let sessions = SqlSessionStore::new(store.clone());
-        let housekeeping = vec![
+        housekeeping.extend([
             tokio::spawn(every(Duration::from_secs(60), {
                 let (hub, handoff) = (hub.clone(), handoff.clone());
                 move || {
@@ -105,7 +121,7 @@ impl Application {
                     }
                 }
             }),
-        ];
+        ]);
         let state = AppState { leptos_options: leptos_options(settings, local_addr), store: store.clone(), handoff };
         let router = router(state, BackendHandle(backend), sessions, settings.secure_cookies);
         Ok(Application { listener, router, store, local_addr, seeded, housekeeping })

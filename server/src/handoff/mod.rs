@@ -25,7 +25,10 @@ use app::{
 use crate::{
     auth::visitor_token,
     brain::{BotTurn, Brain, Turn},
-    live::hub::Hub,
+    live::{
+        bus::{Announcement, Bus},
+        hub::Hub,
+    },
     store::{
         conversations::{
             append_message, change_state, insert_conversation, insert_note, ConversationRecord, ListFilter,
@@ -74,13 +77,33 @@ struct Applied {
 pub struct Handoff {
     store: Store,
     hub: Hub,
+    bus: Bus,
     brain: Arc<dyn Brain>,
     visitor_limit: Arc<RateLimiter>,
 }
 
 impl Handoff {
-    pub fn new(store: Store, hub: Hub, brain: Arc<dyn Brain>, visitor_messages_per_minute: u32) -> Handoff {
-        Handoff { store, hub, brain, visitor_limit: Arc::new(RateLimiter::per_minute(visitor_messages_per_minute)) }
+    pub fn new(store: Store, hub: Hub, bus: Bus, brain: Arc<dyn Brain>, visitor_messages_per_minute: u32) -> Handoff {
+        let visitor_limit = Arc::new(RateLimiter::per_minute(visitor_messages_per_minute));
+        Handoff { store, hub, bus, brain, visitor_limit }
+    }
+
+    /// Someone is typing: to the team, and to the visitor when it is the team or the bot.
+    pub fn typing(&self, workspace_id: &str, conversation_id: &str, author: Author) {
+        let to_visitor = author.kind != AuthorKind::Visitor;
+        if to_visitor {
+            self.hub.publish_visitor(conversation_id, VisitorEvent::Typing { author: author.clone() });
+        }
+        self.hub.publish_team(
+            workspace_id,
+            TeamEvent::Typing { conversation_id: conversation_id.to_owned(), author: author.clone() },
+        );
+        self.bus.announce(Announcement::Typing {
+            w: workspace_id.to_owned(),
+            c: conversation_id.to_owned(),
+            author,
+            to_visitor,
+        });
     }
 
     pub fn forget_idle_limits(&self) {
@@ -131,6 +154,13 @@ impl Handoff {
         tx.commit().await.map_err(internal)?;
         if let Some(conversation) = self.reload(&id).await? {
             self.hub.publish_team(&conversation.workspace_id, TeamEvent::Conversation { conversation: conversation.to_summary() });
+            self.bus.announce(Announcement::Change {
+                w: conversation.workspace_id.clone(),
+                c: id.clone(),
+                from: 1,
+                to: conversation.last_seq,
+                state_changed: false,
+            });
         }
         Ok(StartResponse { conversation_id: id, visitor_token: token, state: State::Bot.kind(), messages })
     }
@@ -223,7 +253,7 @@ impl Handoff {
             .map_err(internal)?
             .ok_or(AppError::NotFound)?;
         let bot = bot_author(&chatbot.name);
-        self.hub.publish_visitor(&conversation.id, VisitorEvent::Typing { author: bot.clone() });
+        self.typing(&conversation.workspace_id, &conversation.id, bot.clone());
         let from = (conversation.last_seq - BRAIN_WINDOW).max(0);
         let messages = self.store.messages_after(&conversation.id, from, BRAIN_WINDOW).await.map_err(internal)?;
         let turn = self.brain.respond(&Turn { chatbot: &chatbot, visitor: &conversation.visitor, messages: &messages }).await;
@@ -321,6 +351,11 @@ impl Handoff {
             &conversation.workspace_id,
             TeamEvent::Note { conversation_id: conversation.id.clone(), note: note.clone() },
         );
+        self.bus.announce(Announcement::Note {
+            w: conversation.workspace_id.clone(),
+            c: conversation.id.clone(),
+            id: note.id.clone(),
+        });
         Ok(note)
     }
 
@@ -396,10 +431,22 @@ impl Handoff {
                 TeamEvent::Message { conversation_id: after.id.clone(), message: message.clone() },
             );
         }
-        if before.state.kind() != after.state.kind() {
+        let state_changed = before.state.kind() != after.state.kind();
+        if state_changed {
             self.hub.publish_visitor(&after.id, VisitorEvent::State { state: after.state.kind() });
         }
         self.hub.publish_team(&after.workspace_id, TeamEvent::Conversation { conversation: after.to_summary() });
+        let (from, to) = match (messages.first(), messages.last()) {
+            (Some(first), Some(last)) => (first.seq, last.seq),
+            _ => (1, 0),
+        };
+        self.bus.announce(Announcement::Change {
+            w: after.workspace_id.clone(),
+            c: after.id.clone(),
+            from,
+            to,
+            state_changed,
+        });
     }
 }
 

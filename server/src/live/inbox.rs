@@ -7,7 +7,7 @@
 
 use app::{
     domain::{
-        live::{InboxClientFrame, TeamEvent, VisitorEvent},
+        live::{InboxClientFrame, TeamEvent},
         Author, AuthorKind, MAX_CLIENT_FRAME_BYTES,
     },
     error::ErrorBody,
@@ -87,11 +87,7 @@ where
                         Ok(InboxClientFrame::Typing { conversation_id }) => {
                             match handoff.store().conversation_in_workspace(&conversation_id, &caller.workspace_id).await {
                                 Ok(Some(conversation)) => {
-                                    handoff.hub().publish_visitor(&conversation.id, VisitorEvent::Typing { author: me.clone() });
-                                    handoff.hub().publish_team(
-                                        &caller.workspace_id,
-                                        TeamEvent::Typing { conversation_id: conversation.id, author: me.clone() },
-                                    );
+                                    handoff.typing(&caller.workspace_id, &conversation.id, me.clone());
                                     None
                                 }
                                 _ => Some(error_frame(AppError::NotFound)),

@@ -1,6 +1,7 @@
 //! Realtime: the in-process hub and the two WebSockets, `/live/widget` for visitors
 //! and `/live/inbox` for the team.
 
+pub mod bus;
 pub mod hub;
 pub mod inbox;
 pub mod widget;

@@ -7,7 +7,7 @@
 
 use app::{
     domain::{
-        live::{TeamEvent, VisitorEvent, WidgetClientFrame},
+        live::{VisitorEvent, WidgetClientFrame},
         Author, AuthorKind, MAX_CLIENT_FRAME_BYTES,
     },
     error::ErrorBody,
@@ -122,10 +122,7 @@ where
                     Inbound::Frame(WidgetClientFrame::Ping {}) => Some(VisitorEvent::Pong),
                     Inbound::Frame(WidgetClientFrame::Typing {}) => {
                         let author = Author { kind: AuthorKind::Visitor, name: conversation.visitor.name.clone() };
-                        handoff.hub().publish_team(
-                            &conversation.workspace_id,
-                            TeamEvent::Typing { conversation_id: conversation.id.clone(), author },
-                        );
+                        handoff.typing(&conversation.workspace_id, &conversation.id, author);
                         None
                     }
                     Inbound::Frame(WidgetClientFrame::Auth { .. }) => {

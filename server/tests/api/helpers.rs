@@ -136,6 +136,18 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
 }
 
 impl TestApp {
+    /// A client for a Baton running elsewhere (another process), at `address`.
+    pub fn at(address: &str) -> TestApp {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("http client");
+        TestApp {
+            address: address.to_owned(),
+            client,
+            seeded: server::demo::Seeded::AlreadyThere { admin_email: None },
+            stop: None,
+            served: None,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod durability;
 mod first_start;
 mod health;
 mod inbox;

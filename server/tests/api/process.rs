@@ -10,7 +10,7 @@ use crate::helpers::{Db, TestDatabase};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_server");
 
-fn server_command(database: &TestDatabase) -> Command {
+pub fn server_command(database: &TestDatabase) -> Command {
     let mut command = Command::new(BINARY);
     command
         .env_clear()
@@ -26,7 +26,7 @@ fn server_command(database: &TestDatabase) -> Command {
 
 /// Reads stdout until the banner names the URL; returns it and every banner line.
 /// The rest of stdout is then closed on purpose: the server must not care.
-fn read_banner(child: &mut Child) -> (String, Vec<String>) {
+pub fn read_banner(child: &mut Child) -> (String, Vec<String>) {
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = Vec::new();
     for line in BufReader::new(stdout).lines() {
@@ -44,7 +44,7 @@ fn read_banner(child: &mut Child) -> (String, Vec<String>) {
     (url, lines)
 }
 
-fn terminate_and_wait(child: &mut Child) -> std::process::ExitStatus {
+pub fn terminate_and_wait(child: &mut Child) -> std::process::ExitStatus {
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -1,0 +1,110 @@
+//! What survives a crash, and what crosses instances: real server processes.
+
+use std::{
+    process::Child,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use serde_json::json;
+
+use crate::helpers::{frames_until, postgres_admin_url, widget_socket, Db, TestApp, TestDatabase, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::process::{read_banner, server_command, terminate_and_wait};
+
+fn start(database: &TestDatabase) -> (Child, TestApp) {
+    let mut child = server_command(database)
+        .env("BATON_ADMIN_EMAIL", ADMIN_EMAIL)
+        .env("BATON_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("BATON_VISITOR_MESSAGES_PER_MINUTE", "0")
+        .spawn()
+        .expect("server starts");
+    let (url, _) = read_banner(&mut child);
+    (child, TestApp::at(&url))
+}
+
+async fn every_acknowledged_message_survives_sigkill_once_and_in_order(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let (mut child, app) = start(&database);
+    let chat = app.start_chat().await;
+    let acked: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+
+    // A stream of sends, one after another; each acknowledged one is recorded.
+    let sender = {
+        let (app, chat, acked) = (TestApp::at(&app.address), chat.clone(), acked.clone());
+        tokio::spawn(async move {
+            for i in 0.. {
+                let (client_id, text) = (format!("k{i}"), format!("message number {i}"));
+                match app.client
+                    .post(app.url("/api/v1/widget/send"))
+                    .bearer_auth(&chat.token)
+                    .json(&json!({"conversation_id": chat.conversation_id, "client_id": client_id, "text": text}))
+                    .send()
+                    .await
+                {
+                    Ok(response) if response.status() == 200 => acked.lock().unwrap().push((client_id, text)),
+                    _ => break, // the server is gone
+                }
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    child.kill().expect("SIGKILL"); // kill() sends SIGKILL on Unix
+    child.wait().expect("reaped");
+    let _ = tokio::time::timeout(Duration::from_secs(15), sender).await;
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() > 10, "the stream was under way when the server died: {} acks", acked.len());
+
+    let (mut again, app) = start(&database);
+    let history = app.history(&chat, 0).await;
+    terminate_and_wait(&mut again);
+
+    let visitor: Vec<(String, String)> = history["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["author"]["kind"] == "visitor")
+        .map(|m| (m["client_id"].as_str().unwrap().to_owned(), m["text"].as_str().unwrap().to_owned()))
+        .collect();
+    // Every ack is there, exactly once, in the order acknowledged; at most the one
+    // in flight at the kill may follow (stored but never acknowledged).
+    assert!(visitor.len() == acked.len() || visitor.len() == acked.len() + 1, "{} stored vs {} acked", visitor.len(), acked.len());
+    assert_eq!(visitor[..acked.len()], acked[..]);
+    let seqs: Vec<i64> = history["messages"].as_array().unwrap().iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "no gaps, no duplicates");
+}
+
+crate::on_both_databases!(every_acknowledged_message_survives_sigkill_once_and_in_order);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_postgres_deliver_live_to_each_other() {
+    if postgres_admin_url().is_none() {
+        eprintln!("skipped: needs PostgreSQL (DATABASE_URL_TEST or CI)");
+        return;
+    }
+    let database = TestDatabase::new(Db::Postgres).await;
+    let (mut a_child, a) = start(&database);
+    let (mut b_child, b) = start(&database);
+
+    // The visitor lives on A; the agent on B.
+    let chat = a.start_chat().await;
+    let mut visitor = widget_socket(&a, &chat, 0).await;
+    frames_until(&mut visitor, "the state", |f| f["type"] == "state").await;
+    let admin = b.admin().await;
+    let mut team = crate::helpers::inbox_socket(&b, &admin).await;
+
+    a.visitor_send(&chat, "v1", "Please, a human").await;
+    frames_until(&mut team, "the visitor's message on B", |f| f["message"]["text"] == "Please, a human").await;
+    frames_until(&mut team, "the escalation on B", |f| f["conversation"]["state"] == "needs_human").await;
+
+    let (status, _) = b.call(&admin.client, "inbox/claim", json!({"conversation_id": chat.conversation_id})).await;
+    assert_eq!(status, 200);
+    b.call(&admin.client, "inbox/reply", json!({"conversation_id": chat.conversation_id, "client_id": "r1", "text": "Hello from B"}))
+        .await;
+
+    let seen = frames_until(&mut visitor, "B's reply on A", |f| f["message"]["text"] == "Hello from B").await;
+    assert!(seen.iter().any(|f| f["message"]["text"] == "Admin joined the chat"));
+    let seqs: Vec<i64> = seen.iter().filter_map(|f| f["message"]["seq"].as_i64()).collect();
+    assert!(seqs.windows(2).all(|pair| pair[0] < pair[1]), "in order, each once: {seqs:?}");
+    terminate_and_wait(&mut a_child);
+    terminate_and_wait(&mut b_child);
+}
