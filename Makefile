@@ -7,13 +7,20 @@ CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
 # npm's binaryen provides wasm-opt: it must come before any other on PATH.
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(CARGO_BIN):$(PATH)
 
-.PHONY: run test setup build clean
+.PHONY: run test bench setup build clean
 
 run: build
 	./target/release/server
 
 test: build
 	./.ci/test
+
+# Load figures (not a test): SQLite, then PostgreSQL at $(BENCH_POSTGRES).
+BENCH_POSTGRES ?= postgres://postgres@127.0.0.1:5432/test
+BENCH_ARGS ?= --visitors 500 --agents 10 --rate 300 --seconds 15
+bench: build
+	cargo bench -p server --bench loadgen -- $(BENCH_ARGS)
+	cargo bench -p server --bench loadgen -- $(BENCH_ARGS) --database $(BENCH_POSTGRES)
 
 build: setup
 	cargo leptos build --release

@@ -11,8 +11,11 @@ use std::{
 use app::domain::live::{TeamEvent, VisitorEvent};
 use tokio::sync::broadcast;
 
-/// Events kept for a slow subscriber before it lags (and then catches up from the database).
-const CHANNEL_CAPACITY: usize = 256;
+/// Events kept for a slow subscriber before it lags and catches up from the database.
+/// tokio preallocates the whole ring, so a conversation's (one per open widget) is
+/// small; a workspace's carries every conversation's events to the team and is larger.
+const CONVERSATION_CAPACITY: usize = 16;
+const WORKSPACE_CAPACITY: usize = 1024;
 
 /// A team event with the workspace it belongs to, checked again before it is sent.
 #[derive(Debug, Clone)]
@@ -42,7 +45,7 @@ impl Hub {
         self.channels()
             .conversations
             .entry(conversation_id.to_owned())
-            .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0)
+            .or_insert_with(|| broadcast::channel(CONVERSATION_CAPACITY).0)
             .subscribe()
     }
 
@@ -50,7 +53,7 @@ impl Hub {
         self.channels()
             .workspaces
             .entry(workspace_id.to_owned())
-            .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0)
+            .or_insert_with(|| broadcast::channel(WORKSPACE_CAPACITY).0)
             .subscribe()
     }
 
