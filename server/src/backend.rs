@@ -32,10 +32,18 @@ impl BatonBackend {
         BatonBackend { handoff, login_limit: RateLimiter::per_minute(login_attempts_per_minute) }
     }
 
-    /// A signed-in member, for a call that comes from Baton's own pages (or no browser).
+    /// The signed-in member, for a call that only reads. Reads need no origin check:
+    /// the browser never lets another site see the answer, and pages rendered after a
+    /// link from elsewhere make such reads.
     async fn team(&self, request: &Parts) -> Result<Caller, AppError> {
-        require_same_origin(request)?;
         caller(self.handoff.store(), request).await
+    }
+
+    /// The signed-in member, for a call that changes something: it must come from
+    /// Baton's own pages (or from no browser at all).
+    async fn team_write(&self, request: &Parts) -> Result<Caller, AppError> {
+        require_same_origin(request)?;
+        self.team(request).await
     }
 }
 
@@ -113,7 +121,7 @@ impl Backend for BatonBackend {
     }
 
     async fn claim(&self, request: &Parts, conversation_id: String) -> Result<ConversationSummary, AppError> {
-        let caller = self.team(request).await?;
+        let caller = self.team_write(request).await?;
         self.handoff.claim(&caller.member, &caller.workspace_id, &conversation_id).await
     }
 
@@ -124,17 +132,17 @@ impl Backend for BatonBackend {
         client_id: String,
         text: String,
     ) -> Result<Message, AppError> {
-        let caller = self.team(request).await?;
+        let caller = self.team_write(request).await?;
         self.handoff.reply(&caller.member, &caller.workspace_id, &conversation_id, &client_id, &text).await
     }
 
     async fn note(&self, request: &Parts, conversation_id: String, text: String) -> Result<Note, AppError> {
-        let caller = self.team(request).await?;
+        let caller = self.team_write(request).await?;
         self.handoff.note(&caller.member, &caller.workspace_id, &conversation_id, &text).await
     }
 
     async fn resolve(&self, request: &Parts, conversation_id: String) -> Result<ConversationSummary, AppError> {
-        let caller = self.team(request).await?;
+        let caller = self.team_write(request).await?;
         self.handoff.resolve(&caller.member, &caller.workspace_id, &conversation_id).await
     }
 
@@ -146,7 +154,7 @@ impl Backend for BatonBackend {
         password: String,
         role: Role,
     ) -> Result<MemberView, AppError> {
-        let caller = self.team(request).await?;
+        let caller = self.team_write(request).await?;
         if caller.member.role != Role::Admin {
             return Err(AppError::Forbidden("only admins can add team members".into()));
         }

@@ -26,9 +26,20 @@ pub async fn logout() -> Result<Empty, AppError> {
     Ok(Empty {})
 }
 
-/// `POST /api/v1/auth/me`: who is signed in (401 when nobody).
+/// `{"member": {...}}` when signed in, `{"member": null}` when not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionResponse {
+    pub member: Option<MemberView>,
+}
+
+/// `POST /api/v1/auth/me`: who is signed in. Being signed out is an answer here, not
+/// an error: pages ask this before they know.
 #[server(prefix = "/api/v1", endpoint = "auth/me", input = Json)]
-pub async fn current_member() -> Result<LoginResponse, AppError> {
+pub async fn current_member() -> Result<SessionResponse, AppError> {
     let (backend, request) = crate::backend::backend()?;
-    Ok(LoginResponse { member: backend.current_member(&request).await? })
+    match backend.current_member(&request).await {
+        Ok(member) => Ok(SessionResponse { member: Some(member) }),
+        Err(AppError::Unauthenticated(_)) => Ok(SessionResponse { member: None }),
+        Err(other) => Err(other),
+    }
 }

@@ -275,3 +275,18 @@ async fn cross_site_team_calls_are_forbidden() {
     assert_eq!(app.history(&chat, 0).await["state"], "needs_human");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn who_am_i_answers_null_when_signed_out_and_the_member_when_signed_in() {
+    let database = TestDatabase::new(Db::Sqlite).await;
+    let app = spawn_app(&database).await;
+
+    let (status, body) = app.call(&new_client(Default::default()), "auth/me", json!({})).await;
+    assert_eq!((status.as_u16(), body), (200, json!({"member": null})));
+
+    let admin = app.admin().await;
+    let (status, body) = app.call(&admin.client, "auth/me", json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["member"]["email"], ADMIN_EMAIL);
+    app.stop().await;
+}
