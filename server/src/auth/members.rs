@@ -58,9 +58,7 @@ pub async fn verify_login(store: &Store, email: &str, password_text: &str) -> Re
         .map_err(internal)?;
     let record = row.as_ref().map(member_from_row).transpose().map_err(internal)?;
     let hash = record.as_ref().map_or(DUMMY_HASH, |r| r.password_hash.as_str()).to_owned();
-    let attempt = password_text.to_owned();
-    // argon2 is deliberately slow: keep it off the async workers.
-    let matches = tokio::task::spawn_blocking(move || password::verify(&attempt, &hash)).await.map_err(internal)?;
+    let matches = password::verify_async(password_text.to_owned(), hash).await;
     match record {
         Some(record) if matches => Ok(record.caller),
         _ => Err(wrong()),
@@ -107,8 +105,7 @@ pub async fn create_member(store: &Store, new: NewMember) -> Result<MemberView, 
             "the password must be at least {MIN_PASSWORD_CHARS} characters (and under 1024 bytes)"
         )));
     }
-    let attempt = new.password;
-    let hash = tokio::task::spawn_blocking(move || password::hash(&attempt)).await.map_err(internal)?.map_err(internal)?;
+    let hash = password::hash_async(new.password).await.map_err(internal)?;
     let id = new_id("mem");
     let mut tx = store.begin_write().await.map_err(internal)?;
     let inserted = sqlx::query(
