@@ -40,6 +40,28 @@ impl SqlSessionStore {
     }
 }
 
+impl SqlSessionStore {
+    /// Inserts the record; `on_conflict` says what a clash of ids does. True if a row was written.
+    async fn write(&self, record: &Record, on_conflict: &str) -> session_store::Result<bool> {
+        let data = serde_json::to_string(record).map_err(backend)?;
+        let sql = format!(
+            "INSERT INTO sessions (id, member_id, data, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT {on_conflict}"
+        );
+        let mut tx = self.store.begin_write().await.map_err(backend)?;
+        let written = sqlx::query(&sql)
+            .bind(record.id.to_string())
+            .bind(member_of(record))
+            .bind(data)
+            .bind(expires_ms(record))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+        tx.commit().await.map_err(backend)?;
+        Ok(written == 1)
+    }
+}
+
 fn backend(err: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(err.to_string())
 }
@@ -56,43 +78,16 @@ fn member_of(record: &Record) -> Option<String> {
 impl SessionStore for SqlSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         // Ids are 128 random bits; on the astronomically rare collision, draw again.
-        loop {
-            let data = serde_json::to_string(record).map_err(backend)?;
-            let mut tx = self.store.begin_write().await.map_err(backend)?;
-            let inserted = sqlx::query(
-                "INSERT INTO sessions (id, member_id, data, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(record.id.to_string())
-            .bind(member_of(record))
-            .bind(data)
-            .bind(expires_ms(record))
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?
-            .rows_affected();
-            tx.commit().await.map_err(backend)?;
-            if inserted == 1 {
-                return Ok(());
-            }
+        while !self.write(record, "(id) DO NOTHING").await? {
             record.id = Id::default();
         }
+        Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let data = serde_json::to_string(record).map_err(backend)?;
-        let mut tx = self.store.begin_write().await.map_err(backend)?;
-        sqlx::query(
-            "INSERT INTO sessions (id, member_id, data, expires_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (id) DO UPDATE SET member_id = excluded.member_id, data = excluded.data, expires_at = excluded.expires_at",
-        )
-        .bind(record.id.to_string())
-        .bind(member_of(record))
-        .bind(data)
-        .bind(expires_ms(record))
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        tx.commit().await.map_err(backend)
+        let conflict = "(id) DO UPDATE SET member_id = excluded.member_id, data = excluded.data, \
+                        expires_at = excluded.expires_at";
+        self.write(record, conflict).await.map(|_| ())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {

@@ -67,6 +67,12 @@ impl Pending {
     }
 }
 
+enum Sent {
+    /// Already stored under this client id.
+    Stored(Message),
+    New(Box<Applied>),
+}
+
 struct Applied {
     conversation: ConversationRecord,
     messages: Vec<Message>,
@@ -190,32 +196,25 @@ impl Handoff {
         let conversation = self.visitor_conversation(token, conversation_id).await?;
         let client_id = parse_client_id(client_id)?;
         let text = MessageText::parse(text)?;
-        if let Some(existing) = self.store.message_by_client_id(&conversation.id, client_id).await.map_err(internal)? {
-            return Ok(existing);
-        }
-        self.visitor_limit.check(&conversation.id)?;
         let pending = Pending {
             author: Author { kind: AuthorKind::Visitor, name: conversation.visitor.name.clone() },
             author_id: None,
             text: text.into_inner(),
             client_id: Some(client_id.to_owned()),
         };
-        let applied = match self.apply(conversation, Command::VisitorMessage, "visitor", None, vec![pending]).await {
-            Err(AppError::Internal) => {
-                // A concurrent resend of the same client_id lost the unique-index race.
-                return match self.store.message_by_client_id(conversation_id, client_id).await.map_err(internal)? {
-                    Some(existing) => Ok(existing),
-                    None => Err(AppError::Internal),
-                };
+        let limit = self.visitor_limit.clone();
+        let id = conversation.id.clone();
+        match self.send_once(conversation, Command::VisitorMessage, "visitor", pending, move || limit.check(&id)).await? {
+            Sent::Stored(message) => Ok(message),
+            Sent::New(applied) => {
+                if applied.outcome.bot_answers {
+                    let handoff = self.clone();
+                    let id = applied.conversation.id.clone();
+                    tokio::spawn(async move { handoff.bot_turn(&id).await });
+                }
+                applied.messages.into_iter().next().ok_or(AppError::Internal)
             }
-            other => other?,
-        };
-        if applied.outcome.bot_answers {
-            let handoff = self.clone();
-            let id = applied.conversation.id.clone();
-            tokio::spawn(async move { handoff.bot_turn(&id).await });
         }
-        applied.messages.into_iter().next().ok_or(AppError::Internal)
     }
 
     pub async fn visitor_history(
@@ -324,9 +323,6 @@ impl Handoff {
         let conversation = self.team_conversation(workspace_id, id).await?;
         let client_id = parse_client_id(client_id)?;
         let text = MessageText::parse(text)?;
-        if let Some(existing) = self.store.message_by_client_id(&conversation.id, client_id).await.map_err(internal)? {
-            return Ok(existing);
-        }
         let pending = Pending {
             author: Author { kind: AuthorKind::Agent, name: Some(member.name.clone()) },
             author_id: Some(member.id.clone()),
@@ -334,8 +330,10 @@ impl Handoff {
             client_id: Some(client_id.to_owned()),
         };
         let command = Command::AgentReply { agent_id: member.id.clone() };
-        let applied = self.apply(conversation, command, &member.id, None, vec![pending]).await?;
-        applied.messages.into_iter().next().ok_or(AppError::Internal)
+        match self.send_once(conversation, command, &member.id, pending, || Ok(())).await? {
+            Sent::Stored(message) => Ok(message),
+            Sent::New(applied) => applied.messages.into_iter().next().ok_or(AppError::Internal),
+        }
     }
 
     pub async fn note(&self, member: &MemberView, workspace_id: &str, id: &str, text: &str) -> Result<Note, AppError> {
@@ -366,6 +364,31 @@ impl Handoff {
     }
 
     // ---- the one path of every change ---------------------------------------------------------
+
+    /// Appends a message that carries a client id exactly once. A resend, or a
+    /// concurrent send of the same id that lost the unique-index race, gets the stored
+    /// message back. `admit` (a rate limit) is asked only about new messages.
+    async fn send_once(
+        &self,
+        conversation: ConversationRecord,
+        command: Command,
+        actor: &str,
+        pending: Pending,
+        admit: impl FnOnce() -> Result<(), AppError>,
+    ) -> Result<Sent, AppError> {
+        let id = conversation.id.clone();
+        let client_id = pending.client_id.clone().unwrap_or_default();
+        let stored = || async { self.store.message_by_client_id(&id, &client_id).await.map_err(internal) };
+        if let Some(existing) = stored().await? {
+            return Ok(Sent::Stored(existing));
+        }
+        admit()?;
+        match self.apply(conversation, command, actor, None, vec![pending]).await {
+            Ok(applied) => Ok(Sent::New(Box::new(applied))),
+            Err(AppError::Internal) => stored().await?.map(Sent::Stored).ok_or(AppError::Internal),
+            Err(other) => Err(other),
+        }
+    }
 
     async fn reload(&self, id: &str) -> Result<Option<ConversationRecord>, AppError> {
         self.store.conversation_by_id(id).await.map_err(internal)

@@ -22,7 +22,7 @@ use futures_util::{Sink, Stream, StreamExt};
 use tokio::{sync::broadcast::error::RecvError, time::{interval, Instant}};
 use tower_sessions::Session;
 
-use super::{close, send_json, with_limits, CLOSE_GOING_AWAY, CLOSE_TOO_BIG, PING_EVERY, SILENCE_LIMIT};
+use super::{close, keep_alive, send_json, with_limits, CLOSE_TOO_BIG, PING_EVERY};
 use crate::{
     auth::{members::{member_by_id, Caller}, session::MEMBER_KEY},
     handoff::Handoff,
@@ -122,10 +122,7 @@ where
                 }
             }
             _ = ping.tick() => {
-                if heard.elapsed() > SILENCE_LIMIT {
-                    return close(&mut sink, CLOSE_GOING_AWAY, "no answer to pings").await;
-                }
-                if futures_util::SinkExt::send(&mut sink, WsMessage::Ping(Vec::new().into())).await.is_err() {
+                if keep_alive(&mut sink, heard).await.is_err() {
                     return;
                 }
             }

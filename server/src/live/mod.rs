@@ -43,6 +43,19 @@ where
     sink.send(WsMessage::Text(text.into())).await.map_err(|_| ())
 }
 
+/// The keep-alive tick: closes a socket whose client has been silent too long,
+/// otherwise pings it. `Err` means the socket is done.
+pub async fn keep_alive<S>(sink: &mut S, heard: tokio::time::Instant) -> Result<(), ()>
+where
+    S: Sink<WsMessage> + Unpin,
+{
+    if heard.elapsed() > SILENCE_LIMIT {
+        close(sink, CLOSE_GOING_AWAY, "no answer to pings").await;
+        return Err(());
+    }
+    sink.send(WsMessage::Ping(Vec::new().into())).await.map_err(|_| ())
+}
+
 pub async fn close<S>(sink: &mut S, code: u16, reason: &'static str)
 where
     S: Sink<WsMessage> + Unpin,

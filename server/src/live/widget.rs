@@ -27,7 +27,7 @@ use tokio::{
     time::{interval, timeout, Instant},
 };
 
-use super::{close, send_json, with_limits, CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TOO_BIG, PING_EVERY, SILENCE_LIMIT};
+use super::{close, keep_alive, send_json, with_limits, CLOSE_POLICY, CLOSE_TOO_BIG, PING_EVERY};
 use crate::{handoff::Handoff, store::conversations::ConversationRecord};
 
 const CATCH_UP_PAGE: i64 = 500;
@@ -154,10 +154,7 @@ where
                 }
             }
             _ = ping.tick() => {
-                if heard.elapsed() > SILENCE_LIMIT {
-                    return close(&mut sink, CLOSE_GOING_AWAY, "no answer to pings").await;
-                }
-                if futures_util::SinkExt::send(&mut sink, WsMessage::Ping(Vec::new().into())).await.is_err() {
+                if keep_alive(&mut sink, heard).await.is_err() {
                     return;
                 }
             }

@@ -243,7 +243,39 @@ async fn only_admins_add_members_and_input_is_checked(db: Db) {
     app.stop().await;
 }
 
+async fn concurrent_sends_of_one_client_id_store_one_message(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let app = spawn_app(&database).await;
+    let admin = app.admin().await;
+    let chat = app.escalated_chat().await;
+    app.call(&admin.client, "inbox/claim", json!({"conversation_id": chat.conversation_id})).await;
+
+    let replies = (0..20).map(|_| {
+        let body = json!({"conversation_id": chat.conversation_id, "client_id": "same-reply", "text": "On it."});
+        app.call(&admin.client, "inbox/reply", body)
+    });
+    // 10, not 20: racers that miss the stored copy each spend a rate-limit token (20/min).
+    let visits = (0..10).map(|_| app.visitor_send(&chat, "same-visit", "Thanks!"));
+    let (replies, visits) = futures_util::future::join(
+        futures_util::future::join_all(replies),
+        futures_util::future::join_all(visits),
+    )
+    .await;
+
+    for (status, body) in replies.iter().chain(visits.iter()) {
+        assert_eq!(*status, 200, "{body}");
+    }
+    let reply_ids: std::collections::BTreeSet<_> = replies.iter().map(|(_, b)| b["message"]["id"].to_string()).collect();
+    let visit_ids: std::collections::BTreeSet<_> = visits.iter().map(|(_, b)| b["message"]["id"].to_string()).collect();
+    assert_eq!((reply_ids.len(), visit_ids.len()), (1, 1), "every caller got the one stored message");
+    let texts = texts(&app.history(&chat, 0).await);
+    assert_eq!(texts.iter().filter(|t| *t == "On it.").count(), 1);
+    assert_eq!(texts.iter().filter(|t| *t == "Thanks!").count(), 1);
+    app.stop().await;
+}
+
 on_both_databases!(
+    concurrent_sends_of_one_client_id_store_one_message,
     sign_in_sets_an_http_only_cookie_and_bad_credentials_get_401,
     team_calls_without_a_session_get_401_and_logout_ends_it,
     a_full_handoff_plays_out_and_the_bot_answers_again_after_resolve,
