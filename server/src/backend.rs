@@ -16,7 +16,7 @@ use tower_sessions::Session;
 use crate::{
     auth::{
         members::{self, caller, require_same_origin, Caller, NewMember},
-        session::MEMBER_KEY,
+        session::{fingerprint, MEMBER_KEY},
         visitor_token,
     },
     handoff::{internal, rate_limit::RateLimiter, Handoff},
@@ -103,7 +103,13 @@ impl Backend for BatonBackend {
 
     async fn logout(&self, request: &Parts) -> Result<(), AppError> {
         require_same_origin(request)?;
-        session(request)?.flush().await.map_err(internal)
+        let session = session(request)?;
+        let ended = session.id().map(|id| fingerprint(&id));
+        session.flush().await.map_err(internal)?;
+        if let Some(ended) = ended {
+            self.handoff.signed_out(ended);
+        }
+        Ok(())
     }
 
     async fn current_member(&self, request: &Parts) -> Result<MemberView, AppError> {

@@ -16,6 +16,23 @@ use crate::store::{now_ms, Store};
 /// The session key holding the signed-in member's id.
 pub const MEMBER_KEY: &str = "member_id";
 
+/// Is this session still there and unexpired? (A database error counts as alive:
+/// a socket is not cut because of a passing fault.)
+pub async fn session_alive(store: &Store, id: &Id) -> bool {
+    sqlx::query("SELECT 1 FROM sessions WHERE id = $1 AND expires_at > $2")
+        .bind(id.to_string())
+        .bind(now_ms())
+        .fetch_optional(store.pool())
+        .await
+        .map(|row| row.is_some())
+        .unwrap_or(true)
+}
+
+/// A session's id is a bearer secret; events about a session name it by this hash.
+pub fn fingerprint(id: &Id) -> String {
+    super::visitor_token::hash(&id.to_string())
+}
+
 #[derive(Clone)]
 pub struct SqlSessionStore {
     store: Store,

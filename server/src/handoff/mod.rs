@@ -9,7 +9,7 @@
 
 pub mod rate_limit;
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use app::{
     domain::{
@@ -86,12 +86,13 @@ pub struct Handoff {
     bus: Bus,
     brain: Arc<dyn Brain>,
     visitor_limit: Arc<RateLimiter>,
+    bot_turns: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 impl Handoff {
     pub fn new(store: Store, hub: Hub, bus: Bus, brain: Arc<dyn Brain>, visitor_messages_per_minute: u32) -> Handoff {
         let visitor_limit = Arc::new(RateLimiter::per_minute(visitor_messages_per_minute));
-        Handoff { store, hub, bus, brain, visitor_limit }
+        Handoff { store, hub, bus, brain, visitor_limit, bot_turns: Arc::default() }
     }
 
     /// Someone is typing: to the team, and to the visitor when it is the team or the bot.
@@ -110,6 +111,12 @@ impl Handoff {
             author,
             to_visitor,
         });
+    }
+
+    /// A session ended: its open Inbox sockets, here and on other instances, close.
+    pub fn signed_out(&self, session_fingerprint: String) {
+        self.hub.publish_sign_out(&session_fingerprint);
+        self.bus.announce(Announcement::SignedOut { session: session_fingerprint });
     }
 
     pub fn forget_idle_limits(&self) {
@@ -234,9 +241,22 @@ impl Handoff {
     // ---- the bot --------------------------------------------------------------------------
 
     /// The AI's turn after a visitor message: answer, or hand over to a person.
+    /// Turns of one conversation run one at a time, so a visitor who sends twice in
+    /// quick succession gets answers in order, each seeing the one before.
     pub async fn bot_turn(&self, conversation_id: &str) {
+        let turn = {
+            let mut turns = self.bot_turns.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            turns.entry(conversation_id.to_owned()).or_default().clone()
+        };
+        let running = turn.lock().await;
         if let Err(err) = self.try_bot_turn(conversation_id).await {
             tracing::warn!(conversation_id, error = %err, "bot turn did not complete");
+        }
+        drop(running);
+        let mut turns = self.bot_turns.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Ours and the map's: nobody else waits, so the entry can go.
+        if Arc::strong_count(&turn) == 2 {
+            turns.remove(conversation_id);
         }
     }
 
@@ -385,8 +405,9 @@ impl Handoff {
         admit()?;
         match self.apply(conversation, command, actor, None, vec![pending]).await {
             Ok(applied) => Ok(Sent::New(Box::new(applied))),
-            Err(AppError::Internal) => stored().await?.map(Sent::Stored).ok_or(AppError::Internal),
-            Err(other) => Err(other),
+            // Lost the race to a concurrent send of this client id (or failed after it
+            // was stored): what is stored is the answer; otherwise the error is.
+            Err(err) => stored().await?.map(Sent::Stored).ok_or(err),
         }
     }
 
@@ -434,7 +455,14 @@ impl Handoff {
                     client_id: message.client_id.as_deref(),
                     now,
                 };
-                messages.push(append_message(&mut tx, new).await.map_err(internal)?);
+                match append_message(&mut tx, new).await {
+                    Ok(message) => messages.push(message),
+                    // Expected under concurrent resends; `send_once` answers it. Not an error to log.
+                    Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                        return Err(AppError::Conflict("a message with this client_id was just stored".into()));
+                    }
+                    Err(err) => return Err(internal(err)),
+                }
             }
             tx.commit().await.map_err(internal)?;
             let conversation = self.reload(&current.id).await?.ok_or(AppError::NotFound)?;

@@ -32,6 +32,8 @@ pub enum Announcement {
     Change { w: String, c: String, from: i64, to: i64, state_changed: bool },
     Note { w: String, c: String, id: String },
     Typing { w: String, c: String, author: Author, to_visitor: bool },
+    /// A session ended (by its fingerprint, never its id).
+    SignedOut { session: String },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -155,6 +157,7 @@ async fn replay(item: &Announcement, store: &Store, hub: &Hub) -> Result<(), sql
                 hub.publish_team(w, TeamEvent::Note { conversation_id: c.clone(), note });
             }
         }
+        Announcement::SignedOut { session } => hub.publish_sign_out(session),
         Announcement::Typing { w, c, author, to_visitor } => {
             if *to_visitor {
                 hub.publish_visitor(c, VisitorEvent::Typing { author: author.clone() });

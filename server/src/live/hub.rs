@@ -24,9 +24,17 @@ pub struct WorkspaceEvent {
     pub event: TeamEvent,
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Hub {
     inner: Arc<Mutex<Channels>>,
+    /// Fingerprints of sessions that just ended: their open Inbox sockets close.
+    sign_outs: broadcast::Sender<Arc<str>>,
+}
+
+impl Default for Hub {
+    fn default() -> Hub {
+        Hub { inner: Arc::default(), sign_outs: broadcast::channel(64).0 }
+    }
 }
 
 #[derive(Default)]
@@ -69,6 +77,14 @@ impl Hub {
         if let Some(sender) = self.channels().workspaces.get(workspace_id) {
             let _ = sender.send(WorkspaceEvent { workspace_id: workspace_id.into(), event });
         }
+    }
+
+    pub fn subscribe_sign_outs(&self) -> broadcast::Receiver<Arc<str>> {
+        self.sign_outs.subscribe()
+    }
+
+    pub fn publish_sign_out(&self, session_fingerprint: &str) {
+        let _ = self.sign_outs.send(session_fingerprint.into());
     }
 
     /// Forgets channels nobody listens to any more. Run periodically.

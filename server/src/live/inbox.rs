@@ -20,11 +20,14 @@ use axum::{
 };
 use futures_util::{Sink, Stream, StreamExt};
 use tokio::{sync::broadcast::error::RecvError, time::{interval, Instant}};
-use tower_sessions::Session;
+use tower_sessions::{session::Id, Session};
 
-use super::{close, keep_alive, send_json, with_limits, CLOSE_TOO_BIG, PING_EVERY};
+use super::{close, keep_alive, send_json, with_limits, CLOSE_POLICY, CLOSE_TOO_BIG, PING_EVERY};
 use crate::{
-    auth::{members::{member_by_id, Caller}, session::MEMBER_KEY},
+    auth::{
+        members::{member_by_id, Caller},
+        session::{fingerprint, session_alive, MEMBER_KEY},
+    },
     handoff::Handoff,
 };
 
@@ -51,12 +54,12 @@ pub async fn inbox_socket(
         Some(id) => member_by_id(handoff.store(), &id).await.ok().flatten(),
         None => None,
     };
-    let Some(caller) = caller else {
+    let (Some(caller), Some(session_id)) = (caller, session.id()) else {
         return AppError::Unauthenticated("sign in first".into()).into_response();
     };
     with_limits(ws).on_upgrade(move |socket| async move {
         let (sink, stream) = socket.split();
-        serve_inbox(sink, stream, caller, handoff).await;
+        serve_inbox(sink, stream, caller, session_id, handoff).await;
     })
 }
 
@@ -64,12 +67,15 @@ fn error_frame(err: AppError) -> TeamEvent {
     TeamEvent::Error { error: ErrorBody::from(err).error }
 }
 
-pub async fn serve_inbox<S, R>(mut sink: S, mut stream: R, caller: Caller, handoff: Handoff)
+/// The socket lives as long as the member's session `session_id`.
+pub async fn serve_inbox<S, R>(mut sink: S, mut stream: R, caller: Caller, session_id: Id, handoff: Handoff)
 where
     S: Sink<WsMessage> + Unpin,
     R: Stream<Item = Result<WsMessage, axum::Error>> + Unpin,
 {
+    let session = fingerprint(&session_id);
     let mut events = handoff.hub().subscribe_workspace(&caller.workspace_id);
+    let mut sign_outs = handoff.hub().subscribe_sign_outs();
     let me = Author { kind: AuthorKind::Agent, name: Some(caller.member.name.clone()) };
     let mut ping = interval(PING_EVERY);
     ping.reset();
@@ -119,6 +125,19 @@ where
                 };
                 if sent.is_err() {
                     return;
+                }
+            }
+            ended = sign_outs.recv() => {
+                match ended {
+                    Ok(ended) if *ended == *session => return close(&mut sink, CLOSE_POLICY, "signed out").await,
+                    Ok(_) => {}
+                    // Missed some: make sure ours is still alive.
+                    Err(RecvError::Lagged(_)) => {
+                        if !session_alive(handoff.store(), &session_id).await {
+                            return close(&mut sink, CLOSE_POLICY, "signed out").await;
+                        }
+                    }
+                    Err(RecvError::Closed) => return,
                 }
             }
             _ = ping.tick() => {

@@ -155,7 +155,25 @@ async fn the_team_sees_escalations_and_messages_live_and_the_visitor_sees_replie
     app.stop().await;
 }
 
+async fn signing_out_closes_the_member_s_inbox_socket(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let app = spawn_app(&database).await;
+    let admin = app.admin().await;
+    let other_session = app.admin().await;
+    let mut mine = inbox_socket(&app, &admin).await;
+    let mut theirs = inbox_socket(&app, &other_session).await;
+
+    let (status, _) = app.call(&admin.client, "auth/logout", json!({})).await;
+
+    assert_eq!(status, 200);
+    assert_eq!(close_code(&mut mine).await, Some(CloseCode::Policy));
+    send_json(&mut theirs, json!({"type": "ping"})).await;
+    assert_eq!(next_json(&mut theirs).await.unwrap()["type"], "pong", "another session stays open");
+    app.stop().await;
+}
+
 on_both_databases!(
+    signing_out_closes_the_member_s_inbox_socket,
     the_widget_socket_catches_up_then_streams_live,
     a_resumed_widget_socket_gets_only_what_it_missed,
     a_wrong_or_missing_token_closes_with_1008,
