@@ -13,8 +13,10 @@ test('a wrong password is refused with a clear message', async ({ page, allowCon
 });
 
 test('an admin signs in, sees the live queue, and signs out', async ({ page, request }) => {
-  // A visitor asks for a person through the public API.
-  const start = await request.post('/api/v1/widget/start', { data: { bot_id: 'demo', name: 'Jordan' } });
+  // A visitor who gave their email up front asks for a person through the public API.
+  const start = await request.post('/api/v1/widget/start', {
+    data: { bot_id: 'demo', name: 'Jordan', email: 'jordan@acme.com' },
+  });
   expect(start.ok()).toBeTruthy();
   const { conversation_id, visitor_token } = await start.json();
   const send = await request.post('/api/v1/widget/send', {

@@ -188,7 +188,13 @@ async fn run(args: &Args, database_label: &str, database_url: &str) {
     // Visitors: a conversation and a socket each; the first M escalate and are claimed.
     let mut chats = Vec::new();
     for i in 0..args.visitors {
-        let start = post(&client, &base, "widget/start", None, json!({"bot_id": "demo"})).await;
+        // The ones that will escalate give their email up front, so asking for a person hands over at once.
+        let start_body = if i < args.agents {
+            json!({"bot_id": "demo", "email": format!("visitor{i}@bench.test")})
+        } else {
+            json!({"bot_id": "demo"})
+        };
+        let start = post(&client, &base, "widget/start", None, start_body).await;
         let id = start["conversation_id"].as_str().unwrap().to_owned();
         let token = start["visitor_token"].as_str().unwrap().to_owned();
         let mut ws = socket(&format!("{ws_base}/live/widget?conversation_id={id}&after_seq=0"), &[]).await;

@@ -21,8 +21,9 @@ pub struct Turn<'a> {
 pub enum BotTurn {
     /// Answer the visitor.
     Reply(String),
-    /// Hand the conversation to a person: say `reply`, record why and what they need.
-    Escalate { reason: EscalationReason, summary: String, reply: String },
+    /// Hand the conversation to a person: acknowledge with `reply`, record why and
+    /// what they need; `topic` names the issue in the confirmation ("the double charge").
+    Escalate { reason: EscalationReason, summary: String, reply: String, topic: Option<String> },
 }
 
 #[async_trait]

@@ -7,6 +7,7 @@
 //! commit, and only then publish. A lost race re-reads and decides again, so exactly
 //! one of any number of concurrent claimers wins.
 
+pub mod escalation;
 pub mod rate_limit;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
@@ -31,13 +32,14 @@ use crate::{
     },
     store::{
         conversations::{
-            append_message, change_state, insert_conversation, insert_note, ConversationRecord, ListFilter,
+            append_message, change_state, insert_conversation, insert_note, ChatbotRecord, ConversationRecord, ListFilter,
             NewConversation, NewMessage, StateChange,
         },
         new_id, now_ms, Store,
     },
 };
 
+use escalation::{EmailAnswer, PendingEscalation};
 use rate_limit::RateLimiter;
 
 /// How many messages a conversation's history call returns at most.
@@ -64,6 +66,29 @@ struct Pending {
 impl Pending {
     fn system(text: String) -> Pending {
         Pending { author: Author { kind: AuthorKind::System, name: None }, author_id: None, text, client_id: None }
+    }
+}
+
+/// One change to a conversation: the command, who makes it, and what it writes
+/// besides the state, all in the same transaction.
+struct Change<'a> {
+    command: Command,
+    actor: &'a str,
+    messages: Vec<Pending>,
+    escalation: Option<(EscalationReason, String)>,
+    /// `Some(Some(json))` sets the escalation waiting for an email, `Some(None)` clears it.
+    pending_escalation: Option<Option<String>>,
+    visitor_email: Option<String>,
+}
+
+impl<'a> Change<'a> {
+    fn new(command: Command, actor: &'a str) -> Change<'a> {
+        Change { command, actor, messages: Vec::new(), escalation: None, pending_escalation: None, visitor_email: None }
+    }
+
+    fn say(mut self, message: Pending) -> Change<'a> {
+        self.messages.push(message);
+        self
     }
 }
 
@@ -275,23 +300,81 @@ impl Handoff {
         self.typing(&conversation.workspace_id, &conversation.id, bot.clone());
         let from = (conversation.last_seq - BRAIN_WINDOW).max(0);
         let messages = self.store.messages_after(&conversation.id, from, BRAIN_WINDOW).await.map_err(internal)?;
-        let turn = self.brain.respond(&Turn { chatbot: &chatbot, visitor: &conversation.visitor, messages: &messages }).await;
         let say = |text: String| Pending { author: bot.clone(), author_id: None, text, client_id: None };
+
+        // An escalation waiting for the email: this message should carry it.
+        if let Some(pending) = conversation.pending_escalation.as_deref().and_then(|json| serde_json::from_str(json).ok()) {
+            let last = messages.iter().rev().find(|m| m.author.kind == AuthorKind::Visitor).map(|m| m.text.as_str());
+            let reply = match escalation::find_email(last.unwrap_or_default()) {
+                EmailAnswer::Found(email) => return self.escalate(conversation, &chatbot, pending, email.as_str(), None).await,
+                EmailAnswer::Invalid(why) => escalation::ask_again(&why),
+                EmailAnswer::Missing => escalation::ask_for_missing_email(),
+            };
+            self.apply(conversation, Change::new(Command::BotReply, "bot").say(say(reply))).await?;
+            return Ok(());
+        }
+
+        let turn = self.brain.respond(&Turn { chatbot: &chatbot, visitor: &conversation.visitor, messages: &messages }).await;
         match turn {
             BotTurn::Reply(text) => {
-                self.apply(conversation, Command::BotReply, "bot", None, vec![say(text)]).await?;
+                self.apply(conversation, Change::new(Command::BotReply, "bot").say(say(text))).await?;
             }
-            BotTurn::Escalate { reason, summary, reply } if chatbot.live_handoff => {
-                self.apply(conversation, Command::Escalate, "bot", Some((reason, summary)), vec![say(reply)]).await?;
+            BotTurn::Escalate { reason, summary, reply, topic } if chatbot.live_handoff => {
+                let pending = PendingEscalation { reason, summary, topic };
+                // An email given at start, or earlier in the chat, is reused: never asked twice.
+                let known = conversation.visitor.email.clone().or_else(|| {
+                    messages.iter().filter(|m| m.author.kind == AuthorKind::Visitor).find_map(|m| {
+                        match escalation::find_email(&m.text) {
+                            EmailAnswer::Found(email) => Some(email.as_str().to_owned()),
+                            _ => None,
+                        }
+                    })
+                });
+                match known {
+                    Some(email) => self.escalate(conversation, &chatbot, pending, &email, Some(reply)).await?,
+                    None => {
+                        let json = serde_json::to_string(&pending).map_err(internal)?;
+                        let mut change = Change::new(Command::BotReply, "bot").say(say(escalation::ask_for_email(&reply)));
+                        change.pending_escalation = Some(Some(json));
+                        self.apply(conversation, change).await?;
+                    }
+                }
             }
             BotTurn::Escalate { reason, summary, .. } => {
                 // No one can take over: say so honestly, and keep the request on record.
                 let honest = "I'm sorry: nobody from our team can join this chat right now. I've noted your \
                               request, and I'm happy to keep helping in the meantime."
                     .to_owned();
-                self.apply(conversation, Command::BotReply, "bot", Some((reason, summary)), vec![say(honest)]).await?;
+                let mut change = Change::new(Command::BotReply, "bot").say(say(honest));
+                change.escalation = Some((reason, summary));
+                self.apply(conversation, change).await?;
             }
         }
+        Ok(())
+    }
+
+    /// Hands the conversation to the team: the bot confirms (after `acknowledgement`,
+    /// if any) with the email it will be followed up at, and the system note follows.
+    async fn escalate(
+        &self,
+        conversation: ConversationRecord,
+        chatbot: &ChatbotRecord,
+        pending: PendingEscalation,
+        email: &str,
+        acknowledgement: Option<String>,
+    ) -> Result<(), AppError> {
+        let name = escalation::first_name(conversation.visitor.name.as_deref(), email);
+        let confirmation = escalation::passed_along(name.as_deref(), email, pending.topic.as_deref());
+        let text = match acknowledgement {
+            Some(ack) => format!("{ack} {confirmation}"),
+            None => confirmation,
+        };
+        let bot = Pending { author: bot_author(&chatbot.name), author_id: None, text, client_id: None };
+        let mut change = Change::new(Command::Escalate, "bot").say(bot);
+        change.escalation = Some((pending.reason, pending.summary));
+        change.pending_escalation = Some(None);
+        change.visitor_email = Some(email.to_owned());
+        self.apply(conversation, change).await?;
         Ok(())
     }
 
@@ -328,8 +411,8 @@ impl Handoff {
 
     pub async fn claim(&self, member: &MemberView, workspace_id: &str, id: &str) -> Result<ConversationSummary, AppError> {
         let conversation = self.team_conversation(workspace_id, id).await?;
-        let command = Command::Claim { agent: member.agent_ref() };
-        Ok(self.apply(conversation, command, &member.id, None, Vec::new()).await?.conversation.to_summary())
+        let change = Change::new(Command::Claim { agent: member.agent_ref() }, &member.id);
+        Ok(self.apply(conversation, change).await?.conversation.to_summary())
     }
 
     pub async fn reply(
@@ -380,7 +463,7 @@ impl Handoff {
     pub async fn resolve(&self, member: &MemberView, workspace_id: &str, id: &str) -> Result<ConversationSummary, AppError> {
         let conversation = self.team_conversation(workspace_id, id).await?;
         let command = Command::Resolve { by: member.agent_ref(), may_override: member.role == Role::Admin };
-        Ok(self.apply(conversation, command, &member.id, None, Vec::new()).await?.conversation.to_summary())
+        Ok(self.apply(conversation, Change::new(command, &member.id)).await?.conversation.to_summary())
     }
 
     // ---- the one path of every change ---------------------------------------------------------
@@ -403,7 +486,7 @@ impl Handoff {
             return Ok(Sent::Stored(existing));
         }
         admit()?;
-        match self.apply(conversation, command, actor, None, vec![pending]).await {
+        match self.apply(conversation, Change::new(command, actor).say(pending)).await {
             Ok(applied) => Ok(Sent::New(Box::new(applied))),
             // Lost the race to a concurrent send of this client id (or failed after it
             // was stored): what is stored is the answer; otherwise the error is.
@@ -415,14 +498,8 @@ impl Handoff {
         self.store.conversation_by_id(id).await.map_err(internal)
     }
 
-    async fn apply(
-        &self,
-        mut current: ConversationRecord,
-        command: Command,
-        actor: &str,
-        escalation: Option<(EscalationReason, String)>,
-        pending: Vec<Pending>,
-    ) -> Result<Applied, AppError> {
+    async fn apply(&self, mut current: ConversationRecord, change: Change<'_>) -> Result<Applied, AppError> {
+        let Change { command, actor, messages: pending, escalation, pending_escalation, visitor_email } = change;
         for attempt in 0..MAX_ATTEMPTS {
             let outcome = crate::handoff::decide(&current.state, &command)?;
             let now = now_ms();
@@ -432,6 +509,8 @@ impl Handoff {
                 from: &current.state,
                 to: &outcome.state,
                 escalation: escalation.as_ref().map(|(reason, summary)| (*reason, summary.as_str())),
+                pending_escalation: pending_escalation.as_ref().map(|p| p.as_deref()),
+                visitor_email: visitor_email.as_deref(),
                 actor,
                 now,
             };

@@ -36,6 +36,8 @@ pub struct ConversationRecord {
     pub unread: i64,
     pub escalated_at: Option<i64>,
     pub last_message_at: i64,
+    /// JSON of an escalation waiting for the visitor's email (see `handoff::escalation`).
+    pub pending_escalation: Option<String>,
 }
 
 impl ConversationRecord {
@@ -67,7 +69,7 @@ pub enum ListFilter {
 
 const CONVERSATION_SELECT: &str = "SELECT c.id, c.workspace_id, c.chatbot_id, b.public_id, c.state, c.agent_id, \
      m.name AS agent_name, c.visitor_name, c.visitor_email, c.reason, c.summary, c.last_seq, c.unread, \
-     c.escalated_at, c.last_message_at \
+     c.escalated_at, c.last_message_at, c.pending_escalation \
      FROM conversations c JOIN chatbots b ON b.id = c.chatbot_id LEFT JOIN members m ON m.id = c.agent_id";
 
 fn corrupt(what: &str) -> sqlx::Error {
@@ -104,6 +106,7 @@ fn conversation_from_row(row: &AnyRow) -> Result<ConversationRecord, sqlx::Error
         unread: row.try_get("unread")?,
         escalated_at: row.try_get("escalated_at")?,
         last_message_at: row.try_get("last_message_at")?,
+        pending_escalation: row.try_get("pending_escalation")?,
     })
 }
 
@@ -332,6 +335,10 @@ pub struct StateChange<'a> {
     pub to: &'a State,
     /// Escalation details, written when entering `needs_human`.
     pub escalation: Option<(EscalationReason, &'a str)>,
+    /// `Some(Some(json))` sets the escalation waiting for an email, `Some(None)` clears it.
+    pub pending_escalation: Option<Option<&'a str>>,
+    /// The visitor's email, once known.
+    pub visitor_email: Option<&'a str>,
     pub actor: &'a str,
     pub now: i64,
 }
@@ -348,7 +355,9 @@ pub async fn change_state(tx: &mut Tx, change: StateChange<'_>) -> Result<bool, 
     let updated = sqlx::query(
         "UPDATE conversations SET state = $1, agent_id = $2, \
          reason = COALESCE($3, reason), summary = COALESCE($4, summary), \
-         escalated_at = CASE WHEN $5 = 1 THEN $6 ELSE escalated_at END \
+         escalated_at = CASE WHEN $5 = 1 THEN $6 ELSE escalated_at END, \
+         pending_escalation = CASE WHEN $10 = 1 THEN $11 ELSE pending_escalation END, \
+         visitor_email = COALESCE($12, visitor_email) \
          WHERE id = $7 AND state = $8 AND agent_id IS NOT DISTINCT FROM $9",
     )
     .bind(change.to.kind().as_str())
@@ -360,6 +369,9 @@ pub async fn change_state(tx: &mut Tx, change: StateChange<'_>) -> Result<bool, 
     .bind(change.conversation_id)
     .bind(change.from.kind().as_str())
     .bind(change.from.agent().map(|a| a.id.as_str()))
+    .bind(i32::from(change.pending_escalation.is_some()))
+    .bind(change.pending_escalation.flatten())
+    .bind(change.visitor_email)
     .execute(&mut **tx)
     .await?
     .rows_affected()

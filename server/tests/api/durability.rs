@@ -86,7 +86,7 @@ async fn two_processes_on_one_postgres_deliver_live_to_each_other() {
     let (mut b_child, b) = start(&database);
 
     // The visitor lives on A; the agent on B.
-    let chat = a.start_chat().await;
+    let chat = a.start_chat_with_email("sam@example.com").await;
     let mut visitor = widget_socket(&a, &chat, 0).await;
     frames_until(&mut visitor, "the state", |f| f["type"] == "state").await;
     let admin = b.admin().await;

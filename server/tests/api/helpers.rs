@@ -216,7 +216,17 @@ impl TestApp {
     }
 
     pub async fn start_chat(&self) -> VisitorChat {
-        let (status, body) = self.call(&self.client, "widget/start", json!({"bot_id": "demo"})).await;
+        self.start_chat_with(json!({"bot_id": "demo"})).await
+    }
+
+    /// A chat whose visitor gave their email up front (lead capture): asking for a
+    /// person escalates at once.
+    pub async fn start_chat_with_email(&self, email: &str) -> VisitorChat {
+        self.start_chat_with(json!({"bot_id": "demo", "email": email})).await
+    }
+
+    pub async fn start_chat_with(&self, body: Value) -> VisitorChat {
+        let (status, body) = self.call(&self.client, "widget/start", body).await;
         assert_eq!(status, 200, "{body}");
         VisitorChat {
             conversation_id: body["conversation_id"].as_str().unwrap().to_owned(),
@@ -264,10 +274,17 @@ impl TestApp {
         }
     }
 
-    /// A visitor who asked for a person: the conversation is in `needs_human`.
+    /// A visitor who asked for a person and, asked for it, gave their email: the
+    /// conversation is in `needs_human`.
     pub async fn escalated_chat(&self) -> VisitorChat {
         let chat = self.start_chat().await;
         let (status, body) = self.visitor_send(&chat, "ask-human", "Can I talk to a human please?").await;
+        assert_eq!(status, 200, "{body}");
+        self.wait_for_history(&chat, "the request for an email", |h| {
+            h["messages"].as_array().unwrap().last().is_some_and(|m| m["text"].as_str().unwrap().contains("email"))
+        })
+        .await;
+        let (status, body) = self.visitor_send(&chat, "give-email", "sure, it's sam@example.com").await;
         assert_eq!(status, 200, "{body}");
         self.wait_for_history(&chat, "the escalation", |h| h["state"] == "needs_human").await;
         chat

@@ -13,7 +13,7 @@ use futures_util::SinkExt;
 async fn the_widget_socket_catches_up_then_streams_live(db: Db) {
     let database = TestDatabase::new(db).await;
     let app = spawn_app(&database).await;
-    let chat = app.start_chat().await;
+    let chat = app.start_chat_with_email("sam@example.com").await;
 
     let mut socket = widget_socket(&app, &chat, 0).await;
 
@@ -124,7 +124,7 @@ async fn the_team_sees_escalations_and_messages_live_and_the_visitor_sees_replie
     let app = spawn_app(&database).await;
     let admin = app.admin().await;
     let mut team = inbox_socket(&app, &admin).await;
-    let chat = app.start_chat().await;
+    let chat = app.start_chat_with_email("sam@example.com").await;
     let mut visitor = widget_socket(&app, &chat, 0).await;
     frames_until(&mut visitor, "the state", |f| f["type"] == "state").await;
 
@@ -194,7 +194,7 @@ async fn no_note_reaches_any_visitor_payload_under_random_actions() {
     settings.visitor_messages_per_minute = 0;
     let app = crate::helpers::spawn_app_with(settings).await;
     let admin = app.admin().await;
-    let chat = app.start_chat().await;
+    let chat = app.start_chat_with_email("sam@example.com").await;
     let mut visitor = widget_socket(&app, &chat, 0).await;
     let mut rng = StdRng::seed_from_u64(0xBA70);
     for step in 0..120 {

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod durability;
+mod escalation;
 mod first_start;
 mod health;
 mod inbox;
