@@ -2,6 +2,7 @@
 //! far, decide the bot's next turn.
 
 pub mod rules;
+pub mod signals;
 
 use app::domain::{EscalationReason, Message, Visitor};
 use async_trait::async_trait;

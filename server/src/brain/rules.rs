@@ -1,5 +1,5 @@
-//! The interim rule brain: escalates when the visitor's latest message names a
-//! person ("human", "person", "agent", …) or raises what the AI must not try to
+//! The interim rule brain: escalates when the visitor's latest message asks for a
+//! person (`signals::explicit_request`) or raises what the AI must not try to
 //! resolve (double charges, refunds, billing disputes, account-specific requests),
 //! and otherwise says honestly what it can do. The built-in brain with
 //! knowledge-base retrieval and frustration detection replaces it behind `Brain`.
@@ -7,9 +7,7 @@
 use app::domain::{AuthorKind, EscalationReason};
 use async_trait::async_trait;
 
-use super::{Brain, BotTurn, Turn};
-
-const PERSON_WORDS: [&str; 7] = ["human", "person", "agent", "someone", "somebody", "representative", "operator"];
+use super::{signals, Brain, BotTurn, Turn};
 
 pub struct RuleBrain;
 
@@ -28,7 +26,7 @@ impl Brain for RuleBrain {
                 topic: Some(issue.topic.to_owned()),
             };
         }
-        if asks_for_person(&last.text) {
+        if signals::explicit_request(&last.text) {
             return BotTurn::Escalate {
                 reason: EscalationReason::ExplicitRequest,
                 summary: format!("Visitor asked to talk to a person: \"{}\"", clip(&last.text, 200)),
@@ -116,11 +114,6 @@ pub fn summarize(text: &str) -> String {
     chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
-fn asks_for_person(text: &str) -> bool {
-    text.split(|c: char| !c.is_alphanumeric())
-        .any(|word| PERSON_WORDS.iter().any(|w| word.eq_ignore_ascii_case(w)))
-}
-
 fn clip(text: &str, max_chars: usize) -> String {
     match text.char_indices().nth(max_chars) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
@@ -131,15 +124,6 @@ fn clip(text: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn words_for_a_person_are_recognised_as_whole_words() {
-        assert!(asks_for_person("Can I talk to a human?"));
-        assert!(asks_for_person("AGENT please"));
-        assert!(asks_for_person("is there a person I can speak to"));
-        assert!(!asks_for_person("what is your humane policy"));
-        assert!(!asks_for_person("how do I reset my password"));
-    }
 
     #[test]
     fn the_seed_request_becomes_the_seed_summary() {
