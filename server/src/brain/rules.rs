@@ -1,8 +1,9 @@
 //! The interim rule brain: escalates when the visitor's latest message asks for a
 //! person (`signals::explicit_request`) or raises what the AI must not try to
 //! resolve (double charges, refunds, billing disputes, account-specific requests),
+//! or is clearly frustrated (`signals::frustrated`, over the whole conversation),
 //! and otherwise says honestly what it can do. The built-in brain with
-//! knowledge-base retrieval and frustration detection replaces it behind `Brain`.
+//! knowledge-base retrieval replaces it behind `Brain`.
 
 use app::domain::{AuthorKind, EscalationReason};
 use async_trait::async_trait;
@@ -31,6 +32,22 @@ impl Brain for RuleBrain {
                 reason: EscalationReason::ExplicitRequest,
                 summary: format!("Visitor asked to talk to a person: \"{}\"", clip(&last.text, 200)),
                 reply: "Of course, I'll bring in a member of our team.".to_owned(),
+                topic: None,
+            };
+        }
+        let said: Vec<&str> = turn
+            .messages
+            .iter()
+            .filter(|m| m.author.kind == AuthorKind::Visitor)
+            .map(|m| m.text.as_str())
+            .collect();
+        if signals::frustrated(&said) {
+            let issue = said.first().copied().unwrap_or_default();
+            return BotTurn::Escalate {
+                reason: EscalationReason::Frustration,
+                summary: format!("Visitor is frustrated; their issue: \"{}\"", clip(issue, 200)),
+                reply: "I'm sorry this has been frustrating. Let me bring in a member of our team who can help."
+                    .to_owned(),
                 topic: None,
             };
         }

@@ -167,3 +167,103 @@ mod tests {
         }
     }
 }
+
+/// Phrases that alone show the visitor has had enough of the bot.
+const FED_UP: [&str; 16] = [
+    "isn't helping", "is not helping", "not helping", "not helpful", "unhelpful", "useless", "waste of time",
+    "wasting my time", "pointless", "unacceptable", "this is a joke", "fed up", "sick of this", "i already told you",
+    "i already said", "you're not listening",
+];
+
+/// Insults and profanity (whole words).
+const INSULTS: [&str; 10] = ["wtf", "stupid", "idiot", "idiotic", "dumb", "crap", "shit", "fuck", "fucking", "damn"];
+
+/// Words of a complaint: one is mild, several across the conversation are not.
+const COMPLAINTS: [&str; 12] = [
+    "frustrating", "frustrated", "annoying", "annoyed", "terrible", "awful", "worst", "ridiculous", "horrible",
+    "angry", "upset", "disappointed",
+];
+
+/// How frustrated one message sounds: 2 means enough on its own.
+fn message_heat(text: &str) -> u32 {
+    let lower = text.to_lowercase().replace('’', "'");
+    if FED_UP.iter().any(|p| lower.contains(p)) {
+        return 2;
+    }
+    let words: Vec<&str> = lower.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|w| !w.is_empty()).collect();
+    if words.iter().any(|w| INSULTS.contains(w)) {
+        return 2;
+    }
+    let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
+    let shouting = letters.len() >= 8 && letters.iter().filter(|c| c.is_uppercase()).count() * 10 >= letters.len() * 7;
+    let complaint = words.iter().any(|w| COMPLAINTS.contains(w));
+    u32::from(shouting) + u32::from(complaint) + u32::from(text.contains("!!!") || text.contains("??"))
+}
+
+fn normalized(text: &str) -> Vec<String> {
+    let mut words: Vec<String> =
+        text.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 2).map(str::to_owned).collect();
+    words.sort();
+    words.dedup();
+    words
+}
+
+/// The same question again: most of its words were in an earlier message.
+fn repeats_earlier(last: &str, earlier: &[&str]) -> bool {
+    let now = normalized(last);
+    if now.len() < 3 {
+        return false;
+    }
+    earlier.iter().any(|before| {
+        let before = normalized(before);
+        let shared = now.iter().filter(|w| before.contains(w)).count();
+        shared * 10 >= now.len().max(before.len()) * 8
+    })
+}
+
+/// Is the visitor clearly frustrated, judging by the whole conversation (their
+/// messages, oldest first)? The latest message must show it; earlier heat adds up.
+pub fn frustrated(visitor_messages: &[&str]) -> bool {
+    let Some((last, earlier)) = visitor_messages.split_last() else { return false };
+    let heat_now = message_heat(last) + u32::from(repeats_earlier(last, earlier)) * 2;
+    if heat_now == 0 {
+        return false;
+    }
+    let heat_before: u32 = earlier.iter().map(|m| message_heat(m)).sum();
+    heat_now >= 2 || heat_now + heat_before >= 2
+}
+
+#[cfg(test)]
+mod frustration_tests {
+    use super::frustrated;
+
+    #[test]
+    fn clear_frustration_is_recognised() {
+        for conversation in [
+            &["how do I export my data?", "this isn't helping"][..],
+            &["This is useless"],
+            &["WHY DOES MY EXPORT KEEP FAILING!!!"],
+            &["my export keeps failing, this is annoying", "still failing, terrible"],
+            &["How do I export my data to CSV?", "How do I export my data to CSV?"],
+            &["wtf is going on with my account"],
+            &["I already told you, the invoice is wrong"],
+        ] {
+            assert!(frustrated(conversation), "{conversation:?}");
+        }
+    }
+
+    #[test]
+    fn mild_complaints_and_ordinary_turns_are_not_frustration() {
+        for conversation in [
+            &["The app is slow, how do I fix it?"][..],
+            &["this is a bit annoying, how do I change my plan?"],
+            &["Thanks, that helped!"],
+            &["what is the price of the Team plan?", "and for the Business plan?"],
+            &["I'm frustrated", "ok thanks, that fixed it"],
+            &["NASA", "ok"],
+            &["HELLO THERE"],
+        ] {
+            assert!(!frustrated(conversation), "{conversation:?}");
+        }
+    }
+}

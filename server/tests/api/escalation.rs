@@ -128,3 +128,22 @@ on_both_databases!(
     an_email_mentioned_earlier_in_the_chat_is_reused,
     without_live_handoff_the_bot_says_honestly_that_nobody_can_join,
 );
+
+async fn a_visitor_who_is_clearly_frustrated_is_handed_over(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let app = spawn_app(&database).await;
+    let chat = app.start_chat_with_email("robin@example.com").await;
+    say(&app, &chat, "f1", "How do I export my data to CSV?").await;
+
+    app.visitor_send(&chat, "f2", "This isn't helping at all").await;
+
+    let history = app.wait_for_history(&chat, "the handoff", |h| h["state"] == "needs_human").await;
+    assert!(texts(&history).iter().any(|t| t.starts_with("I'm sorry this has been frustrating.")), "{history}");
+    let admin = app.admin().await;
+    let (_, detail) = app.call(&admin.client, "inbox/conversation", json!({"conversation_id": chat.conversation_id})).await;
+    assert_eq!(detail["conversation"]["reason"], "frustration");
+    assert!(detail["conversation"]["summary"].as_str().unwrap().contains("export my data to CSV"));
+    app.stop().await;
+}
+
+on_both_databases!(a_visitor_who_is_clearly_frustrated_is_handed_over);
