@@ -10,7 +10,7 @@ use leptos::prelude::use_context;
 
 use crate::{
     auth::api::LoginResponse,
-    domain::{ConversationSummary, Message, MemberView, Note, Role},
+    domain::{ConversationSummary, MemberView, Message, Note, Role},
     error::AppError,
     inbox::api::{ConversationDetail, InboxFilter},
     widget::api::{HistoryResponse, StartResponse},
@@ -45,8 +45,7 @@ pub trait Backend: Send + Sync + 'static {
     async fn logout(&self, request: &Parts) -> Result<(), AppError>;
     async fn current_member(&self, request: &Parts) -> Result<MemberView, AppError>;
 
-    async fn conversations(&self, request: &Parts, filter: InboxFilter)
-        -> Result<Vec<ConversationSummary>, AppError>;
+    async fn conversations(&self, request: &Parts, filter: InboxFilter) -> Result<Vec<ConversationSummary>, AppError>;
     async fn conversation(&self, request: &Parts, conversation_id: String) -> Result<ConversationDetail, AppError>;
     async fn claim(&self, request: &Parts, conversation_id: String) -> Result<ConversationSummary, AppError>;
     async fn reply(
@@ -58,6 +57,7 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<Message, AppError>;
     async fn note(&self, request: &Parts, conversation_id: String, text: String) -> Result<Note, AppError>;
     async fn resolve(&self, request: &Parts, conversation_id: String) -> Result<ConversationSummary, AppError>;
+    async fn suggest(&self, request: &Parts, conversation_id: String) -> Result<String, AppError>;
 
     async fn create_member(
         &self,

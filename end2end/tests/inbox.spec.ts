@@ -42,7 +42,7 @@ test('an admin signs in, sees the live queue, and signs out', async ({ page, req
   await expect(page.getByRole('heading', { name: 'Needs human' })).toBeVisible();
   const row = page.getByRole('row', { name: /Jordan/ });
   await expect(row).toContainText('Asked for a person');
-  await expect(row).toContainText('talk to a human');
+  await expect(row).toContainText('Customer asked to talk to a person');
 
   // The session survives a reload (server-rendered as signed in).
   await openHydrated(page, '/inbox');

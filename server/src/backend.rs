@@ -152,6 +152,11 @@ impl Backend for BatonBackend {
         self.handoff.resolve(&caller.member, &caller.workspace_id, &conversation_id).await
     }
 
+    async fn suggest(&self, request: &Parts, conversation_id: String) -> Result<String, AppError> {
+        let caller = self.team(request).await?;
+        self.handoff.suggest(&caller.member, &caller.workspace_id, &conversation_id).await
+    }
+
     async fn create_member(
         &self,
         request: &Parts,

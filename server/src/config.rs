@@ -65,9 +65,44 @@ pub struct Settings {
     #[arg(long, env = "BATON_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
 
+    /// Which brain answers visitors: the built-in one (no network), or an
+    /// OpenAI-compatible chat-completions endpoint (falls back to the built-in one).
+    #[arg(long, env = "BATON_BRAIN", value_enum, default_value_t = BrainKind::Builtin)]
+    pub brain: BrainKind,
+
+    /// The OpenAI-compatible endpoint, up to `/v1` (Ollama: http://127.0.0.1:11434/v1).
+    #[arg(long, env = "BATON_LLM_BASE_URL", default_value = "https://api.openai.com/v1")]
+    pub llm_base_url: String,
+
+    /// The model to ask.
+    #[arg(long, env = "BATON_LLM_MODEL", default_value = "gpt-4o-mini")]
+    pub llm_model: String,
+
+    /// The endpoint's API key, sent as a Bearer token.
+    #[arg(long, env = "BATON_LLM_API_KEY", hide_env_values = true)]
+    pub llm_api_key: Option<String>,
+
+    /// Seconds one request to the model may take.
+    #[arg(long, env = "BATON_LLM_TIMEOUT_SECS", default_value_t = 10)]
+    pub llm_timeout_secs: u64,
+
+    /// Retries after a timeout, a connection error, a 429 or a 5xx.
+    #[arg(long, env = "BATON_LLM_RETRIES", default_value_t = 2)]
+    pub llm_retries: usize,
+
+    /// Seconds for all attempts together; then the built-in brain answers the turn.
+    #[arg(long, env = "BATON_LLM_DEADLINE_SECS", default_value_t = 20)]
+    pub llm_deadline_secs: u64,
+
     /// Log output: human-readable text or one JSON object per line.
     #[arg(long, env = "BATON_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BrainKind {
+    Builtin,
+    Openai,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -108,6 +143,13 @@ impl Settings {
             visitor_messages_per_minute: 20,
             login_attempts_per_minute: 10,
             secure_cookies: false,
+            brain: BrainKind::Builtin,
+            llm_base_url: "https://api.openai.com/v1".to_owned(),
+            llm_model: "gpt-4o-mini".to_owned(),
+            llm_api_key: None,
+            llm_timeout_secs: 10,
+            llm_retries: 2,
+            llm_deadline_secs: 20,
             log_format: LogFormat::Text,
         }
     }

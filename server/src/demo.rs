@@ -5,8 +5,37 @@ use sqlx::Row;
 
 use crate::{
     auth::password,
-    store::{new_id, now_ms, Store, StoreError},
+    store::{
+        knowledge::{insert_knowledge, EntryKind, KnowledgeEntry},
+        new_id, now_ms, Store, StoreError,
+    },
 };
+
+/// The demo chatbot's knowledge base (Acme Cloud), as shipped in `demo/knowledge.md`.
+const DEMO_KNOWLEDGE: &str = include_str!("../demo/knowledge.md");
+
+/// The demo knowledge base's entries: "## qa: question" or "## article: title", then
+/// the answer or text up to the next entry.
+pub fn knowledge_entries() -> Vec<KnowledgeEntry> {
+    let mut entries: Vec<KnowledgeEntry> = Vec::new();
+    for line in DEMO_KNOWLEDGE.lines() {
+        let heading = line.strip_prefix("## ").and_then(|h| {
+            h.strip_prefix("qa: ")
+                .map(|t| (EntryKind::Qa, t))
+                .or_else(|| h.strip_prefix("article: ").map(|t| (EntryKind::Article, t)))
+        });
+        if let Some((kind, title)) = heading {
+            let id = format!("demo-{:02}", entries.len() + 1);
+            entries.push(KnowledgeEntry { id, kind, title: title.trim().to_owned(), body: String::new() });
+        } else if let Some(entry) = entries.last_mut().filter(|_| !line.starts_with("# ") && !line.trim().is_empty()) {
+            if !entry.body.is_empty() {
+                entry.body.push(' ');
+            }
+            entry.body.push_str(line.trim());
+        }
+    }
+    entries
+}
 
 pub const DEMO_BOT_ID: &str = "demo";
 const DEMO_WORKSPACE_ID: &str = "ws_demo";
@@ -63,21 +92,20 @@ pub async fn seed_if_empty(
         == 1;
     if !created {
         tx.rollback().await?;
-        let admin_email = sqlx::query(
-            "SELECT email FROM members WHERE role = 'admin' ORDER BY created_at LIMIT 1",
-        )
-        .fetch_optional(store.pool())
-        .await?
-        .map(|row| row.try_get::<String, _>("email"))
-        .transpose()?;
+        let admin_email = sqlx::query("SELECT email FROM members WHERE role = 'admin' ORDER BY created_at LIMIT 1")
+            .fetch_optional(store.pool())
+            .await?
+            .map(|row| row.try_get::<String, _>("email"))
+            .transpose()?;
         return Ok(Seeded::AlreadyThere { admin_email });
     }
 
+    let chatbot_id = new_id("bot");
     sqlx::query(
         "INSERT INTO chatbots (id, workspace_id, public_id, name, greeting, live_handoff, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(new_id("bot"))
+    .bind(&chatbot_id)
     .bind(DEMO_WORKSPACE_ID)
     .bind(DEMO_BOT_ID)
     .bind("Acme support")
@@ -86,6 +114,9 @@ pub async fn seed_if_empty(
     .bind(now)
     .execute(&mut *tx)
     .await?;
+    let entries = knowledge_entries();
+    let rows: Vec<_> = entries.iter().map(|e| (e.kind, e.title.as_str(), e.body.as_str())).collect();
+    insert_knowledge(&mut tx, &chatbot_id, &rows).await?;
 
     sqlx::query(
         "INSERT INTO members (id, workspace_id, email, name, role, password_hash, created_at) \

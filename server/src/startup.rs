@@ -21,8 +21,12 @@ use tower_sessions::{cookie::SameSite, ExpiredDeletion, Expiry, SessionManagerLa
 use crate::{
     auth::session::SqlSessionStore,
     backend::BatonBackend,
-    brain::rules::RuleBrain,
-    config::Settings,
+    brain::{
+        builtin::BuiltinBrain,
+        openai::{OpenAiBrain, OpenAiConfig},
+        Brain,
+    },
+    config::{BrainKind, Settings},
     demo::{self, SeedError, Seeded},
     handoff::Handoff,
     health,
@@ -55,6 +59,31 @@ pub enum StartError {
     Seed(#[from] SeedError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: io::Error },
+    #[error("the OpenAI-compatible brain: {0}")]
+    Brain(String),
+}
+
+/// The brain the settings ask for.
+fn brain(settings: &Settings) -> Result<Arc<dyn Brain>, StartError> {
+    match settings.brain {
+        BrainKind::Builtin => Ok(Arc::new(BuiltinBrain)),
+        BrainKind::Openai => {
+            let base_url = settings.llm_base_url.trim();
+            if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+                return Err(StartError::Brain(format!("BATON_LLM_BASE_URL must be an http(s) URL, not {base_url:?}")));
+            }
+            let config = OpenAiConfig {
+                base_url: base_url.to_owned(),
+                model: settings.llm_model.clone(),
+                api_key: settings.llm_api_key.clone(),
+                attempt_timeout: Duration::from_secs(settings.llm_timeout_secs.max(1)),
+                retries: settings.llm_retries,
+                deadline: Duration::from_secs(settings.llm_deadline_secs.max(1)),
+            };
+            let brain = OpenAiBrain::new(config).map_err(|err| StartError::Brain(err.to_string()))?;
+            Ok(Arc::new(brain))
+        }
+    }
 }
 
 pub struct Application {
@@ -68,37 +97,30 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: &Settings) -> Result<Application, StartError> {
-        std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartError::DataDir {
-            path: settings.data_dir.display().to_string(),
-            source,
-        })?;
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|source| StartError::DataDir { path: settings.data_dir.display().to_string(), source })?;
         let store = Store::connect(&settings.database_url(), settings.db_max_connections).await?;
         store.migrate().await?;
-        let seeded =
-            demo::seed_if_empty(&store, &settings.admin_email, settings.admin_password.as_deref())
-                .await?;
+        let seeded = demo::seed_if_empty(&store, &settings.admin_email, settings.admin_password.as_deref()).await?;
 
         let listener = TcpListener::bind(settings.addr)
             .await
             .map_err(|source| StartError::Bind { addr: settings.addr, source })?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| StartError::Bind { addr: settings.addr, source })?;
+        let local_addr = listener.local_addr().map_err(|source| StartError::Bind { addr: settings.addr, source })?;
 
         let hub = Hub::default();
         let mut housekeeping = Vec::new();
         let bus = match store.backend() {
             Backend::Postgres => {
-                let (bus, tasks) = bus::start(&settings.database_url(), store.clone(), hub.clone())
-                    .await
-                    .map_err(StoreError::from)?;
+                let (bus, tasks) =
+                    bus::start(&settings.database_url(), store.clone(), hub.clone()).await.map_err(StoreError::from)?;
                 housekeeping.extend(tasks);
                 bus
             }
             Backend::Sqlite => Bus::default(),
         };
         let handoff =
-            Handoff::new(store.clone(), hub.clone(), bus, Arc::new(RuleBrain), settings.visitor_messages_per_minute);
+            Handoff::new(store.clone(), hub.clone(), bus, brain(settings)?, settings.visitor_messages_per_minute);
         let backend = Arc::new(BatonBackend::new(handoff.clone(), settings.login_attempts_per_minute));
         let sessions = SqlSessionStore::new(store.clone());
         housekeeping.extend([
@@ -144,13 +166,8 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, lets in-flight requests finish, then closes the pool.
-    pub async fn run_until_stopped(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> io::Result<()> {
-        let served = axum::serve(self.listener, self.router.into_make_service())
-            .with_graceful_shutdown(shutdown)
-            .await;
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> io::Result<()> {
+        let served = axum::serve(self.listener, self.router.into_make_service()).with_graceful_shutdown(shutdown).await;
         for task in &self.housekeeping {
             task.abort();
         }
@@ -202,8 +219,12 @@ async fn typed_api_errors(request: Request, next: Next) -> Response {
     let error = match serde_json::from_slice::<ErrorBody>(&bytes) {
         Ok(body) => AppError::from(body),
         Err(_) => match status {
-            StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge(format!("request bodies are limited to {MAX_BODY_BYTES} bytes")),
-            StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST if bytes.starts_with(b"Could not find a server function") => {
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                AppError::TooLarge(format!("request bodies are limited to {MAX_BODY_BYTES} bytes"))
+            }
+            StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST
+                if bytes.starts_with(b"Could not find a server function") =>
+            {
                 AppError::NotFound
             }
             StatusCode::NOT_FOUND => AppError::NotFound,

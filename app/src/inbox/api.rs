@@ -79,6 +79,19 @@ pub async fn add_note(conversation_id: String, text: String) -> Result<NoteRespo
     Ok(NoteResponse { note: backend.note(&request, conversation_id, text).await? })
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuggestionResponse {
+    /// A drafted reply, to send as-is or edit first.
+    pub text: String,
+}
+
+/// A reply drafted by the AI from the transcript and the chatbot's knowledge base.
+#[server(prefix = "/api/v1", endpoint = "inbox/suggest", input = Json)]
+pub async fn suggest_reply(conversation_id: String) -> Result<SuggestionResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(SuggestionResponse { text: backend.suggest(&request, conversation_id).await? })
+}
+
 /// Hand the conversation back to the AI.
 #[server(prefix = "/api/v1", endpoint = "inbox/resolve", input = Json)]
 pub async fn resolve_conversation(conversation_id: String) -> Result<ConversationResponse, AppError> {

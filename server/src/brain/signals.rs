@@ -7,37 +7,53 @@
 //! by a human or a bot?"), other meanings ("human resources", "agent fees",
 //! "travel agent"), and negations ("I don't need a person").
 
+use std::sync::LazyLock;
+
+use vader_parity::SentimentIntensityAnalyzer;
+
 /// Who a visitor may ask for.
-/// ("people" and "member" are left out: "I need people to share files", "add a team member".)
-const PERSON: [&str; 21] = [
+/// ("people" is left out: "I need people to share files"; "member" counts only after a
+/// strong verb: "I need to add a team member" is not a request.)
+/// (Common misspellings included.)
+const PERSON: [&str; 32] = [
     "human", "humans", "person", "agent", "agents", "representative", "rep", "someone", "somebody", "anyone",
     "anybody", "operator", "staff", "employee", "supervisor", "manager", "live", "real", "support", "service", "team",
+    "sales", "billing", "member", "sombody", "somone", "someome", "sumone", "huamn", "hooman", "representitive",
+    "represenative",
 ];
 
-/// Nouns that only mean a person when a strong verb points at them ("transfer me to support").
-const WEAK_PERSON: [&str; 5] = ["support", "service", "team", "live", "real"];
+/// Nouns that only mean a person when a strong verb points at them ("transfer me to
+/// support", "talk to sales", "a member of your team").
+const WEAK_PERSON: [&str; 8] = ["support", "service", "team", "live", "real", "sales", "billing", "member"];
 
-/// Verbs that ask for contact.
-const ASK: [&str; 16] = [
-    "talk", "speak", "chat", "connect", "transfer", "through", "get", "give", "need", "want", "have", "see", "reach",
-    "escalate", "contact", "call",
+/// Verbs that ask for contact (with their common forms).
+const ASK: [&str; 28] = [
+    "talk", "talking", "speak", "speaking", "chat", "chatting", "connect", "connected", "transfer", "transferred",
+    "through", "touch", "get", "give", "need", "want", "wanna", "like", "prefer", "see", "reach", "escalate",
+    "escalated", "contact", "call", "put", "passed", "forward",
 ];
 
 /// Verbs strong enough that "support" or "the team" after them means a person.
-const STRONG_ASK: [&str; 5] = ["connect", "transfer", "through", "escalate", "speak"];
+const STRONG_ASK: [&str; 12] = [
+    "connect", "connected", "transfer", "transferred", "through", "touch", "escalate", "escalated", "speak",
+    "speaking", "talk", "chat",
+];
 
 const NEGATIONS: [&str; 8] = ["dont", "don't", "not", "no", "never", "without", "nobody", "needn't"];
 
-/// Phrases where a person word means something else.
-const LOOK_ALIKES: [&str; 12] = [
+/// Phrases where a person word means something else, or a person who is not the
+/// team ("can someone else on my team restore files?").
+const LOOK_ALIKES: [&str; 26] = [
     "human resources", "agent fee", "agent fees", "travel agent", "estate agent", "user agent", "agent program",
-    "agent commission", "personal", "people search", "service fee", "service agreement",
+    "agent commission", "for agents", "personal", "people search", "service fee", "service agreement",
+    "human-readable", "human readable", "human error", "someone else", "somebody else", "anyone else", "anybody else",
+    "transfer ownership", "transfer files", "transfer my files", "transfer data", "real time", "real-time",
 ];
 
 /// Filler that may surround a bare call like "agent please".
-const FILLER: [&str; 22] = [
+const FILLER: [&str; 27] = [
     "please", "pls", "plz", "now", "a", "an", "the", "some", "can", "i", "get", "just", "ok", "okay", "hey", "hi",
-    "hello", "yes", "asap", "immediately", "me", "to",
+    "hello", "yes", "asap", "immediately", "me", "to", "have", "need", "want", "talk", "speak",
 ];
 
 fn tokens(text: &str) -> Vec<String> {
@@ -45,20 +61,18 @@ fn tokens(text: &str) -> Vec<String> {
     for phrase in LOOK_ALIKES {
         lowered = lowered.replace(phrase, " ");
     }
-    lowered
-        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned)
-        .collect()
+    lowered.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|t| !t.is_empty()).map(str::to_owned).collect()
 }
 
 /// "are you a human", "is this a bot", "answered by a human or a bot": asking what
 /// the assistant is, not asking for a person.
-fn asks_what_the_bot_is(text: &str) -> bool {
+pub fn asks_what_the_bot_is(text: &str) -> bool {
     let text = text.to_lowercase();
-    let about_bot = ["are you a", "are you human", "are you real", "is this a bot", "is this a human", "am i talking to a",
-        "am i chatting with a", "am i speaking to a", "am i speaking with a", "or a bot", "or a human", "or an ai", "a bot or",
-        "are you an ai", "are you a bot"];
+    let about_bot = [
+        "are you a", "are you human", "are you real", "is this a bot", "is this a human", "am i talking to a",
+        "am i chatting with a", "am i speaking to a", "am i speaking with a", "or a bot", "or a human", "or an ai",
+        "a bot or", "are you an ai", "are you a bot",
+    ];
     about_bot.iter().any(|p| text.contains(p))
 }
 
@@ -84,19 +98,31 @@ pub fn explicit_request(text: &str) -> bool {
         if !ASK.contains(&verb.as_str()) || negated(i) {
             return false;
         }
-        let strong = STRONG_ASK.contains(&verb.as_str());
+        // "talk", "chat", "speak" are strong only as verbs: "talk to sales", not "live chat support".
+        let as_verb = !matches!(verb.as_str(), "talk" | "chat" | "speak" | "speaking")
+            || matches!(words.get(i + 1).map(String::as_str), Some("to" | "with"));
+        let strong = STRONG_ASK.contains(&verb.as_str()) && as_verb;
         words[i + 1..].iter().take(6).any(|w| is_person(w) || (strong && is_weak(w)))
     });
     // "is there a human (I can speak to)", "anyone there?", "can a real person help".
     let person_available = words.windows(2).enumerate().any(|(i, pair)| {
         matches!(pair[0].as_str(), "there" | "any" | "can" | "could") && is_person(&pair[1]) && !negated(i)
     }) || words.windows(4).enumerate().any(|(i, w)| {
-        matches!(w[0].as_str(), "there" | "can" | "could") && matches!(w[1].as_str(), "a" | "an" | "any" | "some" | "real" | "live")
+        matches!(w[0].as_str(), "there" | "can" | "could")
+            && matches!(w[1].as_str(), "a" | "an" | "any" | "some" | "real" | "live")
             && (is_person(&w[2]) || is_person(&w[3]))
             && !negated(i)
     }) || text.to_lowercase().contains("anyone there");
 
-    if !(verb_then_person || person_available) {
+    // "have someone from your team contact me", "can somebody call me back".
+    let person_then_contact = words.iter().enumerate().any(|(i, w)| {
+        is_person(w)
+            && !negated(i)
+            && words[i + 1..].windows(2).take(6).any(|pair| {
+                matches!(pair[0].as_str(), "contact" | "call" | "email" | "reach" | "ring") && pair[1] == "me"
+            })
+    });
+    if !(verb_then_person || person_available || person_then_contact) {
         return false;
     }
     // A question about the bot's nature counts only if a request comes with it.
@@ -105,7 +131,9 @@ pub fn explicit_request(text: &str) -> bool {
 
 /// "Are you a bot? I want a human." — the request stands on its own after the question.
 fn verb_then_person_outside_bot_question(text: &str) -> bool {
-    text.split(['?', '.', '!']).filter(|s| !asks_what_the_bot_is(s)).any(|s| !s.trim().is_empty() && explicit_request(s))
+    text.split(['?', '.', '!'])
+        .filter(|s| !asks_what_the_bot_is(s))
+        .any(|s| !s.trim().is_empty() && explicit_request(s))
 }
 
 #[cfg(test)]
@@ -169,20 +197,50 @@ mod tests {
 }
 
 /// Phrases that alone show the visitor has had enough of the bot.
-const FED_UP: [&str; 16] = [
+const FED_UP: [&str; 37] = [
     "isn't helping", "is not helping", "not helping", "not helpful", "unhelpful", "useless", "waste of time",
     "wasting my time", "pointless", "unacceptable", "this is a joke", "fed up", "sick of this", "i already told you",
-    "i already said", "you're not listening",
+    "i already said", "you're not listening", "not listening", "not what i asked", "are you even reading",
+    "keep repeating", "repeating myself", "losing my patience", "lost my patience", "ignoring my question",
+    "keep ignoring", "worthless", "garbage", "nothing you say", "can't you answer", "third time", "so angry",
+    "really angry", "i hate", "worst service", "worst support", "beyond frustrating", "how bad this is",
 ];
 
 /// Insults and profanity (whole words).
 const INSULTS: [&str; 10] = ["wtf", "stupid", "idiot", "idiotic", "dumb", "crap", "shit", "fuck", "fucking", "damn"];
 
 /// Words of a complaint: one is mild, several across the conversation are not.
-const COMPLAINTS: [&str; 12] = [
+const COMPLAINTS: [&str; 15] = [
     "frustrating", "frustrated", "annoying", "annoyed", "terrible", "awful", "worst", "ridiculous", "horrible",
-    "angry", "upset", "disappointed",
+    "angry", "upset", "disappointed", "seriously", "disaster", "unbelievable",
 ];
+
+/// Words that turn a complaint word into a strong one ("absolutely ridiculous").
+const INTENSIFIERS: [&str; 8] = ["absolutely", "so", "really", "totally", "completely", "utterly", "beyond", "very"];
+
+/// "still doesn't work", "still broken": the problem is back after an answer.
+const STILL: [&str; 9] = [
+    "still doesn't", "still does not", "still not", "still broken", "still fails", "still failing", "still stuck",
+    "still nothing", "still wrong",
+];
+
+/// Is this word about how the visitor feels rather than what they ask about?
+pub fn is_emotional(word: &str) -> bool {
+    let word = word.to_lowercase();
+    let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+    COMPLAINTS.contains(&word) || INSULTS.contains(&word)
+}
+
+/// VADER (the `vader-parity` crate): the lexicon and rules are parsed once.
+static SENTIMENT: LazyLock<SentimentIntensityAnalyzer> = LazyLock::new(SentimentIntensityAnalyzer::new);
+
+/// VADER's compound score at or below which a message counts as angry.
+const NEGATIVE_COMPOUND: f64 = -0.6;
+
+/// How negative a text sounds, from -1 to 1 (VADER's compound score).
+pub fn sentiment(text: &str) -> f64 {
+    SENTIMENT.polarity_scores(text).compound
+}
 
 /// How frustrated one message sounds: 2 means enough on its own.
 fn message_heat(text: &str) -> u32 {
@@ -190,14 +248,24 @@ fn message_heat(text: &str) -> u32 {
     if FED_UP.iter().any(|p| lower.contains(p)) {
         return 2;
     }
-    let words: Vec<&str> = lower.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> =
+        lower.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|w| !w.is_empty()).collect();
     if words.iter().any(|w| INSULTS.contains(w)) {
         return 2;
     }
     let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
     let shouting = letters.len() >= 8 && letters.iter().filter(|c| c.is_uppercase()).count() * 10 >= letters.len() * 7;
     let complaint = words.iter().any(|w| COMPLAINTS.contains(w));
-    u32::from(shouting) + u32::from(complaint) + u32::from(text.contains("!!!") || text.contains("??"))
+    let intensified = words.windows(2).any(|pair| INTENSIFIERS.contains(&pair[0]) && COMPLAINTS.contains(&pair[1]));
+    let angry = sentiment(text) <= NEGATIVE_COMPOUND;
+    let again = STILL.iter().any(|p| lower.contains(p));
+    let marks = text.contains("!!") || text.contains("??");
+    u32::from(shouting)
+        + u32::from(complaint)
+        + u32::from(intensified)
+        + u32::from(angry)
+        + u32::from(again)
+        + u32::from(marks)
 }
 
 fn normalized(text: &str) -> Vec<String> {
@@ -224,7 +292,9 @@ fn repeats_earlier(last: &str, earlier: &[&str]) -> bool {
 /// Is the visitor clearly frustrated, judging by the whole conversation (their
 /// messages, oldest first)? The latest message must show it; earlier heat adds up.
 pub fn frustrated(visitor_messages: &[&str]) -> bool {
-    let Some((last, earlier)) = visitor_messages.split_last() else { return false };
+    let Some((last, earlier)) = visitor_messages.split_last() else {
+        return false;
+    };
     let heat_now = message_heat(last) + u32::from(repeats_earlier(last, earlier)) * 2;
     if heat_now == 0 {
         return false;
@@ -264,6 +334,141 @@ mod frustration_tests {
             &["HELLO THERE"],
         ] {
             assert!(!frustrated(conversation), "{conversation:?}");
+        }
+    }
+}
+
+/// An issue only the team can resolve, and how the bot speaks of it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct TeamOnlyIssue {
+    pub acknowledgement: &'static str,
+    /// What to call it in the confirmation ("the double charge").
+    pub topic: &'static str,
+}
+
+const TEAM_ONLY: [(&[&str], TeamOnlyIssue); 4] = [
+    (
+        &[
+            "charged twice", "charged me twice", "double charge", "double-charge", "double charged",
+            "charged two times", "billed twice", "billed me twice", "charged 2 times", "two charges",
+            "duplicate charge",
+        ],
+        TeamOnlyIssue {
+            acknowledgement:
+                "I'm sorry about the double charge — that's something our team will want to sort out for you directly.",
+            topic: "the double charge",
+        },
+    ),
+    (
+        &["refund", "money back", "reimburse"],
+        TeamOnlyIssue {
+            acknowledgement: "I'm sorry to hear that. Refunds are handled by our team directly.",
+            topic: "your refund request",
+        },
+    ),
+    (
+        &[
+            "overcharged", "over charged", "wrong amount", "billing error", "billing mistake", "invoice is wrong",
+            "wrong invoice", "dispute", "chargeback", "unauthorized charge", "unauthorised charge", "didn't authorize",
+            "didn't authorise", "still being charged", "still charged", "charged after i cancel", "charged me after",
+            "charged even though", "charged for a plan i", "unexpected charge", "charged more than",
+        ],
+        TeamOnlyIssue {
+            acknowledgement:
+                "I'm sorry about the billing trouble — our team will want to look at that with you directly.",
+            topic: "the billing issue",
+        },
+    ),
+    (
+        &[
+            "delete my account",
+            "close my account",
+            "my account is locked",
+            "account locked",
+            "locked out of my account",
+            "locked me out",
+            "change my account email",
+            "change the email on my account",
+            "change my login email",
+            "account was hacked",
+            "account has been hacked",
+            "hacked my account",
+            "account is compromised",
+            "account was compromised",
+            "transfer ownership",
+            "merge my accounts",
+            "merge two accounts",
+            "account suspended",
+            "account was suspended",
+            "account has been suspended",
+            "account is suspended",
+            "reactivate my account",
+        ],
+        TeamOnlyIssue {
+            acknowledgement: "That needs someone who can look at your account directly.",
+            topic: "your account request",
+        },
+    ),
+];
+
+/// A billing dispute, double charge, refund or account-specific request: the bot
+/// must not try to resolve these itself.
+pub fn team_only_issue(text: &str) -> Option<&'static TeamOnlyIssue> {
+    let text = text.to_lowercase().replace('’', "'");
+    let phrased = TEAM_ONLY.iter().find(|(phrases, _)| phrases.iter().any(|p| text.contains(p)));
+    if let Some((_, issue)) = phrased {
+        return Some(issue);
+    }
+    let words: Vec<&str> =
+        text.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|w| !w.is_empty()).collect();
+    let has = |set: &[&str]| words.iter().any(|w| set.contains(w));
+    // A charge the visitor objects to ("I was charged $79 but I'm on Team"), not a
+    // question about what will be charged ("will I be charged after the trial?").
+    const CHARGED: [&str; 5] = ["charged", "charge", "charges", "billed", "charging"];
+    const OBJECTION: [&str; 15] = [
+        "but", "though", "wrong", "more", "supposed", "never", "didn't", "why", "difference", "cancelled", "canceled",
+        "again", "extra", "still", "without",
+    ];
+    const FUTURE: [&str; 4] = ["will", "would", "if", "when"];
+    if has(&CHARGED) && has(&OBJECTION) && !has(&FUTURE) {
+        return TEAM_ONLY.get(2).map(|(_, issue)| issue);
+    }
+    // Trouble with the account itself: only the team can look at it.
+    const ACCOUNT: [&str; 3] = ["account", "accounts", "login"];
+    const TROUBLE: [&str; 9] =
+        ["hacked", "compromised", "locked", "suspended", "banned", "disabled", "deactivated", "merge", "stolen"];
+    if has(&ACCOUNT) && has(&TROUBLE) {
+        return TEAM_ONLY.get(3).map(|(_, issue)| issue);
+    }
+    None
+}
+
+#[cfg(test)]
+mod team_only_tests {
+    use super::team_only_issue;
+
+    #[test]
+    fn billing_refund_and_account_issues_go_to_the_team() {
+        for text in [
+            "I was charged twice for my subscription",
+            "Can I get a refund?",
+            "I think I was overcharged",
+            "please delete my account",
+            "My account was hacked",
+            "I cancelled last month but I'm still being charged",
+            "I was charged $79 but I'm on the Team plan",
+            "can you merge my two accounts?",
+        ] {
+            assert!(team_only_issue(text).is_some(), "{text}");
+        }
+        for text in [
+            "How do I change my password?",
+            "What does the Team plan cost?",
+            "How do I cancel my subscription?",
+            "Will I be charged when the trial ends?",
+            "Why is my upload stuck?",
+        ] {
+            assert!(team_only_issue(text).is_none(), "{text}");
         }
     }
 }

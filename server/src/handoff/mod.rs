@@ -15,8 +15,8 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 use app::{
     domain::{
         live::{TeamEvent, VisitorEvent},
-        Author, AuthorKind, Command, ConversationSummary, EmailAddress, EscalationReason, MemberView,
-        Message, MessageText, Note, Outcome, Role, State, Visitor,
+        Author, AuthorKind, Command, ConversationSummary, EmailAddress, EscalationReason, MemberView, Message,
+        MessageText, Note, Outcome, Role, State, Visitor,
     },
     inbox::api::{ConversationDetail, InboxFilter},
     widget::api::{HistoryResponse, StartResponse},
@@ -25,15 +25,15 @@ use app::{
 
 use crate::{
     auth::visitor_token,
-    brain::{BotTurn, Brain, Turn},
+    brain::{knowledge::KnowledgeCache, BotTurn, Brain, Turn},
     live::{
         bus::{Announcement, Bus},
         hub::Hub,
     },
     store::{
         conversations::{
-            append_message, change_state, insert_conversation, insert_note, ChatbotRecord, ConversationRecord, ListFilter,
-            NewConversation, NewMessage, StateChange,
+            append_message, change_state, insert_conversation, insert_note, ChatbotRecord, ConversationRecord,
+            ListFilter, NewConversation, NewMessage, StateChange,
         },
         new_id, now_ms, Store,
     },
@@ -110,6 +110,7 @@ pub struct Handoff {
     hub: Hub,
     bus: Bus,
     brain: Arc<dyn Brain>,
+    knowledge: Arc<KnowledgeCache>,
     visitor_limit: Arc<RateLimiter>,
     bot_turns: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
@@ -117,7 +118,7 @@ pub struct Handoff {
 impl Handoff {
     pub fn new(store: Store, hub: Hub, bus: Bus, brain: Arc<dyn Brain>, visitor_messages_per_minute: u32) -> Handoff {
         let visitor_limit = Arc::new(RateLimiter::per_minute(visitor_messages_per_minute));
-        Handoff { store, hub, bus, brain, visitor_limit, bot_turns: Arc::default() }
+        Handoff { store, hub, bus, brain, knowledge: Arc::default(), visitor_limit, bot_turns: Arc::default() }
     }
 
     /// Someone is typing: to the team, and to the visitor when it is the team or the bot.
@@ -164,7 +165,8 @@ impl Handoff {
         name: Option<String>,
         email: Option<String>,
     ) -> Result<StartResponse, AppError> {
-        let chatbot = self.store.chatbot_by_public_id(bot_id.trim()).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+        let chatbot =
+            self.store.chatbot_by_public_id(bot_id.trim()).await.map_err(internal)?.ok_or(AppError::NotFound)?;
         let visitor = Visitor { name: clean_name(name)?, email: clean_email(email)? };
         let token = visitor_token::generate();
         let id = new_id("conv");
@@ -172,7 +174,13 @@ impl Handoff {
         let mut tx = self.store.begin_write().await.map_err(internal)?;
         insert_conversation(
             &mut tx,
-            NewConversation { id: &id, chatbot: &chatbot, token_hash: &visitor_token::hash(&token), visitor: &visitor, now },
+            NewConversation {
+                id: &id,
+                chatbot: &chatbot,
+                token_hash: &visitor_token::hash(&token),
+                visitor: &visitor,
+                now,
+            },
         )
         .await
         .map_err(internal)?;
@@ -191,7 +199,10 @@ impl Handoff {
         }
         tx.commit().await.map_err(internal)?;
         if let Some(conversation) = self.reload(&id).await? {
-            self.hub.publish_team(&conversation.workspace_id, TeamEvent::Conversation { conversation: conversation.to_summary() });
+            self.hub.publish_team(
+                &conversation.workspace_id,
+                TeamEvent::Conversation { conversation: conversation.to_summary() },
+            );
             self.bus.announce(Announcement::Change {
                 w: conversation.workspace_id.clone(),
                 c: id.clone(),
@@ -210,7 +221,8 @@ impl Handoff {
         token: Option<&str>,
         conversation_id: &str,
     ) -> Result<ConversationRecord, AppError> {
-        let token = token.ok_or_else(|| AppError::Unauthenticated("send the visitor token as a Bearer token".into()))?;
+        let token =
+            token.ok_or_else(|| AppError::Unauthenticated("send the visitor token as a Bearer token".into()))?;
         self.store
             .conversation_for_visitor(conversation_id, &visitor_token::hash(token))
             .await
@@ -236,7 +248,10 @@ impl Handoff {
         };
         let limit = self.visitor_limit.clone();
         let id = conversation.id.clone();
-        match self.send_once(conversation, Command::VisitorMessage, "visitor", pending, move || limit.check(&id)).await? {
+        match self
+            .send_once(conversation, Command::VisitorMessage, "visitor", pending, move || limit.check(&id))
+            .await?
+        {
             Sent::Stored(message) => Ok(message),
             Sent::New(applied) => {
                 if applied.outcome.bot_answers {
@@ -286,16 +301,14 @@ impl Handoff {
     }
 
     async fn try_bot_turn(&self, conversation_id: &str) -> Result<(), AppError> {
-        let Some(conversation) = self.reload(conversation_id).await? else { return Ok(()) };
+        let Some(conversation) = self.reload(conversation_id).await? else {
+            return Ok(());
+        };
         if conversation.state != State::Bot {
             return Ok(());
         }
-        let chatbot = self
-            .store
-            .chatbot_by_id(&conversation.chatbot_id)
-            .await
-            .map_err(internal)?
-            .ok_or(AppError::NotFound)?;
+        let chatbot =
+            self.store.chatbot_by_id(&conversation.chatbot_id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
         let bot = bot_author(&chatbot.name);
         self.typing(&conversation.workspace_id, &conversation.id, bot.clone());
         let from = (conversation.last_seq - BRAIN_WINDOW).max(0);
@@ -303,10 +316,14 @@ impl Handoff {
         let say = |text: String| Pending { author: bot.clone(), author_id: None, text, client_id: None };
 
         // An escalation waiting for the email: this message should carry it.
-        if let Some(pending) = conversation.pending_escalation.as_deref().and_then(|json| serde_json::from_str(json).ok()) {
+        if let Some(pending) =
+            conversation.pending_escalation.as_deref().and_then(|json| serde_json::from_str(json).ok())
+        {
             let last = messages.iter().rev().find(|m| m.author.kind == AuthorKind::Visitor).map(|m| m.text.as_str());
             let reply = match escalation::find_email(last.unwrap_or_default()) {
-                EmailAnswer::Found(email) => return self.escalate(conversation, &chatbot, pending, email.as_str(), None).await,
+                EmailAnswer::Found(email) => {
+                    return self.escalate(conversation, &chatbot, pending, email.as_str(), None).await
+                }
                 EmailAnswer::Invalid(why) => escalation::ask_again(&why),
                 EmailAnswer::Missing => escalation::ask_for_missing_email(),
             };
@@ -314,8 +331,16 @@ impl Handoff {
             return Ok(());
         }
 
-        let turn = self.brain.respond(&Turn { chatbot: &chatbot, visitor: &conversation.visitor, messages: &messages }).await;
-        match turn {
+        let knowledge = self.knowledge.for_chatbot(&self.store, &chatbot).await.map_err(internal)?;
+        let turn =
+            Turn { chatbot: &chatbot, knowledge: &knowledge, visitor: &conversation.visitor, messages: &messages };
+        let decision = match self.brain.respond(&turn).await {
+            BotTurn::Escalate { reason, summary, reply, topic } if summary.trim().is_empty() => {
+                BotTurn::Escalate { reason, summary: self.brain.summarize(&turn, reason).await, reply, topic }
+            }
+            decision => decision,
+        };
+        match decision {
             BotTurn::Reply(text) => {
                 self.apply(conversation, Change::new(Command::BotReply, "bot").say(say(text))).await?;
             }
@@ -334,7 +359,8 @@ impl Handoff {
                     Some(email) => self.escalate(conversation, &chatbot, pending, &email, Some(reply)).await?,
                     None => {
                         let json = serde_json::to_string(&pending).map_err(internal)?;
-                        let mut change = Change::new(Command::BotReply, "bot").say(say(escalation::ask_for_email(&reply)));
+                        let mut change =
+                            Change::new(Command::BotReply, "bot").say(say(escalation::ask_for_email(&reply)));
                         change.pending_escalation = Some(Some(json));
                         self.apply(conversation, change).await?;
                     }
@@ -409,7 +435,26 @@ impl Handoff {
         Ok(ConversationDetail { conversation: conversation.to_summary(), messages, notes })
     }
 
-    pub async fn claim(&self, member: &MemberView, workspace_id: &str, id: &str) -> Result<ConversationSummary, AppError> {
+    /// A reply drafted by the brain for `member`, grounded in the transcript and the
+    /// chatbot's knowledge base.
+    pub async fn suggest(&self, member: &MemberView, workspace_id: &str, id: &str) -> Result<String, AppError> {
+        let conversation = self.team_conversation(workspace_id, id).await?;
+        let chatbot =
+            self.store.chatbot_by_id(&conversation.chatbot_id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+        let from = (conversation.last_seq - BRAIN_WINDOW).max(0);
+        let messages = self.store.messages_after(&conversation.id, from, BRAIN_WINDOW).await.map_err(internal)?;
+        let knowledge = self.knowledge.for_chatbot(&self.store, &chatbot).await.map_err(internal)?;
+        let turn =
+            Turn { chatbot: &chatbot, knowledge: &knowledge, visitor: &conversation.visitor, messages: &messages };
+        Ok(self.brain.suggest_reply(&turn, &member.name).await)
+    }
+
+    pub async fn claim(
+        &self,
+        member: &MemberView,
+        workspace_id: &str,
+        id: &str,
+    ) -> Result<ConversationSummary, AppError> {
         let conversation = self.team_conversation(workspace_id, id).await?;
         let change = Change::new(Command::Claim { agent: member.agent_ref() }, &member.id);
         Ok(self.apply(conversation, change).await?.conversation.to_summary())
@@ -460,7 +505,12 @@ impl Handoff {
         Ok(note)
     }
 
-    pub async fn resolve(&self, member: &MemberView, workspace_id: &str, id: &str) -> Result<ConversationSummary, AppError> {
+    pub async fn resolve(
+        &self,
+        member: &MemberView,
+        workspace_id: &str,
+        id: &str,
+    ) -> Result<ConversationSummary, AppError> {
         let conversation = self.team_conversation(workspace_id, id).await?;
         let command = Command::Resolve { by: member.agent_ref(), may_override: member.role == Role::Admin };
         Ok(self.apply(conversation, Change::new(command, &member.id)).await?.conversation.to_summary())
@@ -591,7 +641,8 @@ fn bot_author(chatbot_name: &str) -> Author {
 
 /// Client ids: 1 to 64 letters, digits, `-` or `_` (UUIDs fit).
 fn parse_client_id(raw: &str) -> Result<&str, AppError> {
-    let ok = !raw.is_empty() && raw.len() <= 64 && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let ok =
+        !raw.is_empty() && raw.len() <= 64 && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if ok {
         Ok(raw)
     } else {
@@ -601,7 +652,9 @@ fn parse_client_id(raw: &str) -> Result<&str, AppError> {
 
 fn clean_name(name: Option<String>) -> Result<Option<String>, AppError> {
     match name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) {
-        Some(name) if name.chars().count() > 100 => Err(AppError::InvalidInput("the name is longer than 100 characters".into())),
+        Some(name) if name.chars().count() > 100 => {
+            Err(AppError::InvalidInput("the name is longer than 100 characters".into()))
+        }
         Some(name) if name.contains('\0') => Err(AppError::InvalidInput("the name contains a NUL character".into())),
         other => Ok(other),
     }

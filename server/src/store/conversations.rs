@@ -3,12 +3,11 @@
 //! and the audit row commit together or not at all.
 
 use app::domain::{
-    AgentRef, Author, AuthorKind, ConversationSummary, EscalationReason, Message, Note, State, StateKind,
-    Visitor,
+    AgentRef, Author, AuthorKind, ConversationSummary, EscalationReason, Message, Note, State, StateKind, Visitor,
 };
 use sqlx::{any::AnyRow, Any, Row, Transaction};
 
-use super::{new_id, rfc3339, Store};
+use super::{knowledge::Instructions, new_id, rfc3339, Store};
 
 pub type Tx = Transaction<'static, Any>;
 
@@ -20,6 +19,9 @@ pub struct ChatbotRecord {
     pub name: String,
     pub greeting: String,
     pub live_handoff: bool,
+    /// Moves whenever the knowledge base changes: brains re-index on a new revision.
+    pub knowledge_revision: i64,
+    pub instructions: Instructions,
 }
 
 #[derive(Debug, Clone)]
@@ -144,10 +146,13 @@ fn chatbot_from_row(row: &AnyRow) -> Result<ChatbotRecord, sqlx::Error> {
         name: row.try_get("name")?,
         greeting: row.try_get("greeting")?,
         live_handoff: row.try_get::<i32, _>("live_handoff")? != 0,
+        knowledge_revision: row.try_get("knowledge_revision")?,
+        instructions: Instructions::from_row(row)?,
     })
 }
 
-const CHATBOT_SELECT: &str = "SELECT id, workspace_id, public_id, name, greeting, live_handoff FROM chatbots";
+const CHATBOT_SELECT: &str = "SELECT id, workspace_id, public_id, name, greeting, live_handoff, knowledge_revision, \
+     self_serve_first, always_escalate, never_escalate, instructions FROM chatbots";
 
 impl Store {
     /// The chatbot a website's embed tag names (`bot_id`).
@@ -205,8 +210,7 @@ impl Store {
             ListFilter::Resolved => ("c.state = 'resolved'", "c.last_message_at DESC"),
             ListFilter::All => ("TRUE", "c.last_message_at DESC"),
         };
-        let sql =
-            format!("{CONVERSATION_SELECT} WHERE c.workspace_id = $1 AND {condition} ORDER BY {order} LIMIT 200");
+        let sql = format!("{CONVERSATION_SELECT} WHERE c.workspace_id = $1 AND {condition} ORDER BY {order} LIMIT 200");
         let mut query = sqlx::query(&sql).bind(workspace_id);
         if filter == ListFilter::Mine {
             query = query.bind(member_id);
@@ -225,8 +229,7 @@ impl Store {
         let sql = format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
         );
-        let rows =
-            sqlx::query(&sql).bind(conversation_id).bind(after_seq).bind(limit).fetch_all(self.pool()).await?;
+        let rows = sqlx::query(&sql).bind(conversation_id).bind(after_seq).bind(limit).fetch_all(self.pool()).await?;
         rows.iter().map(message_from_row).collect()
     }
 
@@ -235,8 +238,7 @@ impl Store {
         conversation_id: &str,
         client_id: &str,
     ) -> Result<Option<Message>, sqlx::Error> {
-        let sql =
-            format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND client_id = $2");
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND client_id = $2");
         let row = sqlx::query(&sql).bind(conversation_id).bind(client_id).fetch_optional(self.pool()).await?;
         row.as_ref().map(message_from_row).transpose()
     }

@@ -5,6 +5,7 @@
 //! backend) absorb it. Times are stored as integer milliseconds since the Unix epoch.
 
 pub mod conversations;
+pub mod knowledge;
 
 use std::{str::FromStr, time::Duration};
 
@@ -97,9 +98,7 @@ impl Store {
 
 /// Milliseconds since the Unix epoch: the storage form of every timestamp.
 pub fn now_ms() -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
 }
 

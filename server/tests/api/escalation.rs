@@ -6,7 +6,7 @@ use crate::helpers::{inspect, spawn_app, texts, Db, TestApp, TestDatabase, Visit
 use crate::on_both_databases;
 
 /// Sends, then waits for the bot's next message and returns the history.
-async fn say(app: &TestApp, chat: &VisitorChat, client_id: &str, text: &str) -> Value {
+pub async fn say(app: &TestApp, chat: &VisitorChat, client_id: &str, text: &str) -> Value {
     let before = app.history(chat, 0).await["messages"].as_array().unwrap().len();
     let (status, body) = app.visitor_send(chat, client_id, text).await;
     assert_eq!(status, 200, "{body}");
@@ -17,7 +17,7 @@ async fn say(app: &TestApp, chat: &VisitorChat, client_id: &str, text: &str) -> 
     .await
 }
 
-fn last_bot_text(history: &Value) -> String {
+pub fn last_bot_text(history: &Value) -> String {
     let messages = history["messages"].as_array().unwrap();
     let bot = messages.iter().rev().find(|m| m["author"]["kind"] == "bot").unwrap();
     bot["text"].as_str().unwrap().to_owned()
@@ -28,7 +28,8 @@ async fn the_seed_conversation_plays_out_exactly(db: Db) {
     let app = spawn_app(&database).await;
     let chat = app.start_chat().await;
 
-    let history = say(&app, &chat, "s1", "I was charged twice for my subscription this month and I need this fixed.").await;
+    let history =
+        say(&app, &chat, "s1", "I was charged twice for my subscription this month and I need this fixed.").await;
     assert_eq!(
         last_bot_text(&history),
         "I'm sorry about the double charge — that's something our team will want to sort out for you directly. \
@@ -48,11 +49,15 @@ async fn the_seed_conversation_plays_out_exactly(db: Db) {
     assert_eq!(all[all.len() - 1], ESCALATION_NOTE);
 
     let admin = app.admin().await;
-    let (_, detail) = app.call(&admin.client, "inbox/conversation", json!({"conversation_id": chat.conversation_id})).await;
+    let (_, detail) =
+        app.call(&admin.client, "inbox/conversation", json!({"conversation_id": chat.conversation_id})).await;
     let conversation = &detail["conversation"];
     assert_eq!(conversation["state"], "needs_human");
     assert_eq!(conversation["reason"], "cannot_resolve");
-    assert_eq!(conversation["summary"], "Customer charged twice for their subscription this month and is requesting a fix");
+    assert_eq!(
+        conversation["summary"],
+        "Customer charged twice for their subscription this month and is requesting a fix"
+    );
     assert_eq!(conversation["visitor"]["email"], "jordan@acme.com");
     app.stop().await;
 }
@@ -140,9 +145,10 @@ async fn a_visitor_who_is_clearly_frustrated_is_handed_over(db: Db) {
     let history = app.wait_for_history(&chat, "the handoff", |h| h["state"] == "needs_human").await;
     assert!(texts(&history).iter().any(|t| t.starts_with("I'm sorry this has been frustrating.")), "{history}");
     let admin = app.admin().await;
-    let (_, detail) = app.call(&admin.client, "inbox/conversation", json!({"conversation_id": chat.conversation_id})).await;
+    let (_, detail) =
+        app.call(&admin.client, "inbox/conversation", json!({"conversation_id": chat.conversation_id})).await;
     assert_eq!(detail["conversation"]["reason"], "frustration");
-    assert!(detail["conversation"]["summary"].as_str().unwrap().contains("export my data to CSV"));
+    assert!(detail["conversation"]["summary"].as_str().unwrap().contains("export their data to CSV"), "{detail}");
     app.stop().await;
 }
 

@@ -62,7 +62,7 @@ async fn a_full_handoff_plays_out_and_the_bot_answers_again_after_resolve(db: Db
     let listed = &queue["conversations"][0];
     assert_eq!(listed["id"], chat.conversation_id.as_str());
     assert_eq!(listed["reason"], "explicit_request");
-    assert!(listed["summary"].as_str().unwrap().contains("talk to a human"), "{listed}");
+    assert!(listed["summary"].as_str().unwrap().contains("asked to talk to a person"), "{listed}");
 
     // Claim.
     let (status, claimed) = app.call(&ana.client, "inbox/claim", json!({"conversation_id": chat.conversation_id})).await;

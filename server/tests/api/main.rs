@@ -3,12 +3,14 @@
 
 mod helpers;
 
+mod brain;
 mod durability;
 mod escalation;
 mod first_start;
 mod health;
 mod inbox;
 mod live;
+mod openai;
 mod pages;
 mod process;
 mod widget;

@@ -1,0 +1,263 @@
+//! The built-in brain, Baton's default: no network, no model download. It answers
+//! from the chatbot's knowledge base (`knowledge`), hands the chat to a person on
+//! the signals in `signals` (an explicit request, frustration over the whole
+//! conversation, issues only the team may resolve), says honestly when it does not
+//! know (twice in a row, or a "yes" to its offer, and it escalates as
+//! `cannot_resolve`), follows the admin's instructions, and writes extractive
+//! summaries (`summary`).
+
+use app::domain::{AuthorKind, EscalationReason, Message};
+use async_trait::async_trait;
+
+use super::{
+    knowledge::{Hit, RELATED_COVERAGE},
+    signals, summary, BotTurn, Brain, Turn,
+};
+use crate::handoff::escalation;
+
+/// Ends a self-serve answer offered before escalating; the next turn recognises it.
+pub const SELF_SERVE_TAIL: &str = "If that doesn't solve it, just tell me and I'll pass this to our team.";
+/// Starts the bot's "I don't know"; the next turn recognises it.
+pub const DONT_KNOW: &str = "I'm not sure about that one: I couldn't find it in what I know.";
+const DONT_KNOW_OFFER: &str = "Could you put it another way, or would you like me to pass it to our team?";
+
+pub struct BuiltinBrain;
+
+/// What the visitor and the bot said, as the brain reads it.
+struct Reading<'a> {
+    said: Vec<&'a str>,
+    last: &'a str,
+    /// The bot's message just before the visitor's latest one.
+    bot_before: Option<&'a str>,
+}
+
+impl<'a> Reading<'a> {
+    fn of(messages: &'a [Message]) -> Option<Reading<'a>> {
+        let said: Vec<&str> =
+            messages.iter().filter(|m| m.author.kind == AuthorKind::Visitor).map(|m| m.text.as_str()).collect();
+        let last = *said.last()?;
+        let last_at = messages.iter().rposition(|m| m.author.kind == AuthorKind::Visitor)?;
+        let bot_before = messages[..last_at]
+            .iter()
+            .rev()
+            .take_while(|m| m.author.kind != AuthorKind::Visitor)
+            .find(|m| m.author.kind == AuthorKind::Bot)
+            .map(|m| m.text.as_str());
+        Some(Reading { said, last, bot_before })
+    }
+
+    fn bot_said(&self, marker: &str) -> bool {
+        self.bot_before.is_some_and(|text| text.contains(marker))
+    }
+
+    /// Visitor messages before the latest.
+    fn earlier(&self) -> &[&'a str] {
+        &self.said[..self.said.len().saturating_sub(1)]
+    }
+}
+
+fn contains_phrase(text: &str, phrases: &[String]) -> bool {
+    let text = text.to_lowercase();
+    phrases.iter().any(|phrase| text.contains(phrase.as_str()))
+}
+
+fn words(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .replace('’', "'")
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// "yes", "yes please", "sure, go ahead".
+fn affirmative(text: &str) -> bool {
+    let words = words(text);
+    const YES: [&str; 14] =
+        ["yes", "yeah", "yep", "yup", "sure", "ok", "okay", "please", "do", "go", "ahead", "it", "that", "y"];
+    !words.is_empty()
+        && words.len() <= 5
+        && words.iter().all(|w| YES.contains(&w.as_str()))
+        && words.iter().any(|w| w != "it")
+}
+
+/// "no", "no thanks", "nope".
+fn negative(text: &str) -> bool {
+    let words = words(text);
+    matches!(words.first().map(String::as_str), Some("no" | "nope" | "nah")) && words.len() <= 4
+}
+
+/// Greetings, thanks and goodbyes that need a polite word, not an answer.
+fn small_talk(text: &str) -> Option<&'static str> {
+    let words = words(text);
+    if words.is_empty() || words.len() > 6 {
+        return None;
+    }
+    let has = |set: &[&str]| words.iter().any(|w| set.contains(&w.as_str()));
+    const THANKS: [&str; 5] = ["thanks", "thank", "thx", "ty", "cheers"];
+    const BYE: [&str; 4] = ["bye", "goodbye", "cya", "later"];
+    const HELLO: [&str; 6] = ["hi", "hello", "hey", "hiya", "morning", "evening"];
+    const FINE: [&str; 8] = ["great", "perfect", "awesome", "cool", "solved", "worked", "works", "helped"];
+    if has(&THANKS) || has(&FINE) {
+        Some("You're welcome! Is there anything else I can help with?")
+    } else if has(&BYE) {
+        Some("Thanks for stopping by. Have a good day!")
+    } else if has(&HELLO) && words.len() <= 3 {
+        Some("Hi! What can I help you with today?")
+    } else {
+        None
+    }
+}
+
+fn escalate(reason: EscalationReason, reading: &Reading<'_>, reply: &str, topic: Option<&str>) -> BotTurn {
+    BotTurn::Escalate {
+        reason,
+        summary: summary::summarize(reason, &reading.said),
+        reply: reply.to_owned(),
+        topic: topic.map(str::to_owned),
+    }
+}
+
+fn self_serve(hit: &Hit<'_>) -> BotTurn {
+    BotTurn::Reply(format!("Here's what I can tell you: {} {SELF_SERVE_TAIL}", hit.text()))
+}
+
+impl BuiltinBrain {
+    /// The next turn, decided synchronously (the eval measures this).
+    pub fn decide(turn: &Turn<'_>) -> BotTurn {
+        let Some(reading) = Reading::of(turn.messages) else {
+            return BotTurn::Reply(turn.chatbot.greeting.clone());
+        };
+        let rules = &turn.chatbot.instructions;
+        let last = reading.last;
+        let may_escalate = !contains_phrase(last, &rules.never_escalate);
+        let hit = turn.knowledge.best(last);
+
+        if may_escalate {
+            if contains_phrase(last, &rules.always_escalate) {
+                let reply = "That's something our team handles directly.";
+                return escalate(EscalationReason::CannotResolve, &reading, reply, None);
+            }
+            if signals::explicit_request(last) {
+                let reply = "Of course, I'll bring in a member of our team.";
+                return escalate(EscalationReason::ExplicitRequest, &reading, reply, None);
+            }
+            // After a self-serve answer, anything but thanks means it did not solve it.
+            let answered_anew = hit.is_some_and(|h| h.answers()) && signals::team_only_issue(last).is_none();
+            if reading.bot_said(SELF_SERVE_TAIL) && small_talk(last).is_none() && !negative(last) && !answered_anew {
+                let issue = reading.earlier().iter().rev().find_map(|m| signals::team_only_issue(m));
+                let reply =
+                    issue.map_or("Thanks for trying that. Let me get a member of our team.", |i| i.acknowledgement);
+                return escalate(EscalationReason::CannotResolve, &reading, reply, issue.map(|i| i.topic));
+            }
+            if let Some(issue) = signals::team_only_issue(last) {
+                if let Some(hit) = hit.filter(|h| rules.self_serve_first && h.coverage >= RELATED_COVERAGE) {
+                    return self_serve(&hit);
+                }
+                return escalate(EscalationReason::CannotResolve, &reading, issue.acknowledgement, Some(issue.topic));
+            }
+            if signals::frustrated(&reading.said) {
+                let reply = "I'm sorry this has been frustrating. Let me bring in a member of our team who can help.";
+                return escalate(EscalationReason::Frustration, &reading, reply, None);
+            }
+            if reading.bot_said(DONT_KNOW) && affirmative(last) {
+                return escalate(EscalationReason::CannotResolve, &reading, "Sure.", None);
+            }
+        }
+        if reading.bot_said(DONT_KNOW) && negative(last) {
+            return BotTurn::Reply("No problem. Is there anything else I can help with?".to_owned());
+        }
+        if let Some(polite) = small_talk(last) {
+            return BotTurn::Reply(polite.to_owned());
+        }
+        if signals::asks_what_the_bot_is(last) && hit.is_none_or(|h| !h.answers()) {
+            return BotTurn::Reply(format!(
+                "I'm {}, an AI assistant. I answer from our help articles, and a person from our team can join this \
+                 chat whenever you ask for one.",
+                turn.chatbot.name
+            ));
+        }
+        if let Some(hit) = hit.filter(Hit::answers) {
+            return BotTurn::Reply(hit.text().to_owned());
+        }
+        // Not in the knowledge base. The second miss in a row goes to the team.
+        if may_escalate && reading.bot_said(DONT_KNOW) {
+            if let Some(hit) =
+                hit.filter(|h| turn.chatbot.instructions.self_serve_first && h.coverage >= RELATED_COVERAGE)
+            {
+                return self_serve(&hit);
+            }
+            let reply = "I'm sorry I couldn't find the answer. Let me get a member of our team.";
+            return escalate(EscalationReason::CannotResolve, &reading, reply, None);
+        }
+        let offer = if may_escalate { DONT_KNOW_OFFER } else { "Could you put it another way?" };
+        BotTurn::Reply(format!("{DONT_KNOW} {offer}"))
+    }
+
+    /// A draft for the agent: greets the visitor, and answers from the knowledge base
+    /// when it covers what they asked.
+    pub fn draft(turn: &Turn<'_>, agent_name: &str) -> String {
+        let said: Vec<&str> =
+            turn.messages.iter().filter(|m| m.author.kind == AuthorKind::Visitor).map(|m| m.text.as_str()).collect();
+        let name = turn
+            .visitor
+            .email
+            .as_deref()
+            .and_then(|email| escalation::first_name(turn.visitor.name.as_deref(), email))
+            .or_else(|| turn.visitor.name.as_deref().and_then(|n| n.split_whitespace().next()).map(str::to_owned));
+        let hello = name.map_or_else(|| "Hi,".to_owned(), |name| format!("Hi {name},"));
+        let me = agent_name.split_whitespace().next().unwrap_or(agent_name);
+        let intro = format!("{hello} this is {me} from the team. Thanks for your patience.");
+        // The latest question the knowledge base answers, else the issue itself.
+        let answer = said.iter().rev().find_map(|m| turn.knowledge.best(m).filter(Hit::answers));
+        if let Some(issue) = said.iter().rev().find_map(|m| signals::team_only_issue(m)) {
+            return format!("{intro} I'm looking into {} now and will update you here in a moment.", issue.topic);
+        }
+        match answer {
+            Some(hit) => format!("{intro} {} Does that help?", hit.text()),
+            None => {
+                format!("{intro} I've read through your conversation and I'm looking into it now.")
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Brain for BuiltinBrain {
+    async fn respond(&self, turn: &Turn<'_>) -> BotTurn {
+        BuiltinBrain::decide(turn)
+    }
+
+    async fn suggest_reply(&self, turn: &Turn<'_>, agent_name: &str) -> String {
+        BuiltinBrain::draft(turn, agent_name)
+    }
+
+    async fn summarize(&self, turn: &Turn<'_>, reason: EscalationReason) -> String {
+        let said: Vec<&str> =
+            turn.messages.iter().filter(|m| m.author.kind == AuthorKind::Visitor).map(|m| m.text.as_str()).collect();
+        summary::summarize(reason, &said)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yes_and_no_are_read_loosely() {
+        for yes in ["yes", "Yes please", "sure, go ahead", "ok", "yep do it"] {
+            assert!(affirmative(yes), "{yes}");
+        }
+        for not in ["yes but how do I export?", "it", "", "no"] {
+            assert!(!affirmative(not), "{not}");
+        }
+        assert!(negative("no thanks") && negative("Nope") && !negative("now what"));
+    }
+
+    #[test]
+    fn pleasantries_get_a_polite_word() {
+        assert!(small_talk("thanks!").is_some());
+        assert!(small_talk("hello").is_some());
+        assert!(small_talk("How do I share a folder with my team?").is_none());
+    }
+}

@@ -1,0 +1,339 @@
+//! Evaluation of the built-in brain's escalation decision on a labelled corpus
+//! (`server/eval/corpus.txt`; `make eval` prints the report).
+//!
+//! Each entry is a short conversation: the visitor's messages, and the decision the
+//! bot should make at the last one (`none`, or a reason). The eval plays it against
+//! the demo chatbot, bot replies included; the prediction is the first escalation
+//! the bot makes (or none). Escalating before the last turn counts as wrong.
+
+use std::{
+    fmt::Write as _,
+    time::{Duration, Instant},
+};
+
+use app::domain::{Author, AuthorKind, EscalationReason, Message, Visitor};
+
+use super::{
+    builtin::{BuiltinBrain, DONT_KNOW},
+    knowledge::KnowledgeBase,
+    BotTurn, Turn,
+};
+use crate::{demo, store::conversations::ChatbotRecord};
+
+/// The decision for one conversation: escalate for a reason, or not.
+pub type Label = Option<EscalationReason>;
+
+pub struct Entry {
+    pub line: usize,
+    pub label: Label,
+    pub turns: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("line {line}: {problem}")]
+pub struct CorpusError {
+    line: usize,
+    problem: String,
+}
+
+pub fn parse(corpus: &str) -> Result<Vec<Entry>, CorpusError> {
+    let mut entries = Vec::new();
+    for (index, raw) in corpus.lines().enumerate() {
+        let line = index + 1;
+        let raw = raw.trim();
+        if raw.is_empty() || raw.starts_with('#') {
+            continue;
+        }
+        let (label, turns) = raw
+            .split_once('|')
+            .ok_or_else(|| CorpusError { line, problem: "expected `label | turn || turn`".into() })?;
+        let label = match label.trim() {
+            "none" => None,
+            "explicit_request" => Some(EscalationReason::ExplicitRequest),
+            "frustration" => Some(EscalationReason::Frustration),
+            "cannot_resolve" => Some(EscalationReason::CannotResolve),
+            other => return Err(CorpusError { line, problem: format!("unknown label {other:?}") }),
+        };
+        let turns: Vec<String> = turns.split("||").map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+        if turns.is_empty() {
+            return Err(CorpusError { line, problem: "no visitor turns".into() });
+        }
+        entries.push(Entry { line, label, turns });
+    }
+    Ok(entries)
+}
+
+/// What the bot did with one entry.
+pub struct Outcome {
+    pub predicted: Label,
+    /// The escalation came before the last turn.
+    pub early: bool,
+    /// The bot's last reply was its "I don't know".
+    pub unanswered: bool,
+}
+
+/// The demo chatbot, as first start creates it.
+pub fn demo_chatbot() -> ChatbotRecord {
+    ChatbotRecord {
+        id: "bot_eval".into(),
+        workspace_id: "ws_eval".into(),
+        public_id: demo::DEMO_BOT_ID.into(),
+        name: "Acme support".into(),
+        greeting: "Hi! I'm Acme's assistant. Ask me anything, or ask for a person at any time.".into(),
+        live_handoff: true,
+        knowledge_revision: 1,
+        instructions: Default::default(),
+    }
+}
+
+fn message(seq: i64, kind: AuthorKind, text: &str) -> Message {
+    Message {
+        seq,
+        id: format!("m{seq}"),
+        author: Author { kind, name: None },
+        text: text.to_owned(),
+        client_id: None,
+        at: String::new(),
+    }
+}
+
+/// Plays one entry; `timings` gets the time of every decision.
+pub fn play(entry: &Entry, chatbot: &ChatbotRecord, knowledge: &KnowledgeBase, timings: &mut Vec<Duration>) -> Outcome {
+    let visitor = Visitor::default();
+    let mut messages = vec![message(1, AuthorKind::Bot, &chatbot.greeting)];
+    for (i, said) in entry.turns.iter().enumerate() {
+        messages.push(message(messages.len() as i64 + 1, AuthorKind::Visitor, said));
+        let turn = Turn { chatbot, knowledge, visitor: &visitor, messages: &messages };
+        let started = Instant::now();
+        let decision = BuiltinBrain::decide(&turn);
+        timings.push(started.elapsed());
+        match decision {
+            BotTurn::Escalate { reason, .. } => {
+                return Outcome { predicted: Some(reason), early: i + 1 < entry.turns.len(), unanswered: false };
+            }
+            BotTurn::Reply(text) => messages.push(message(messages.len() as i64 + 1, AuthorKind::Bot, &text)),
+        }
+    }
+    let unanswered = messages.last().is_some_and(|m| m.text.starts_with(DONT_KNOW));
+    Outcome { predicted: None, early: false, unanswered }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scores {
+    pub true_positives: usize,
+    pub false_positives: usize,
+    pub false_negatives: usize,
+}
+
+impl Scores {
+    pub fn precision(&self) -> f64 {
+        ratio(self.true_positives, self.true_positives + self.false_positives)
+    }
+
+    pub fn recall(&self) -> f64 {
+        ratio(self.true_positives, self.true_positives + self.false_negatives)
+    }
+
+    pub fn f1(&self) -> f64 {
+        let (p, r) = (self.precision(), self.recall());
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
+    }
+}
+
+fn ratio(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        1.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+pub struct Report {
+    pub entries: usize,
+    pub turns: usize,
+    /// Per reason, and (last) for "escalate at all".
+    pub per_reason: Vec<(EscalationReason, Scores)>,
+    pub any_escalation: Scores,
+    /// Line, expected, predicted, early, the visitor's turns.
+    pub misses: Vec<(usize, Label, Label, bool, String)>,
+    /// `none` conversations the bot ended with "I don't know": line, turns.
+    pub unanswered: Vec<(usize, String)>,
+    pub ordinary: usize,
+    pub mean_decision: Duration,
+    pub p99_decision: Duration,
+}
+
+const REASONS: [EscalationReason; 3] =
+    [EscalationReason::ExplicitRequest, EscalationReason::Frustration, EscalationReason::CannotResolve];
+
+pub fn evaluate(entries: &[Entry]) -> Report {
+    let chatbot = demo_chatbot();
+    let knowledge = KnowledgeBase::new(demo::knowledge_entries());
+    let mut timings = Vec::new();
+    let mut per_reason: Vec<(EscalationReason, Scores)> = REASONS.iter().map(|r| (*r, Scores::default())).collect();
+    let mut any = Scores::default();
+    let mut misses = Vec::new();
+    let mut unanswered = Vec::new();
+    for entry in entries {
+        let outcome = play(entry, &chatbot, &knowledge, &mut timings);
+        // An early escalation is a wrong one, whatever its reason.
+        let predicted = if outcome.early { None } else { outcome.predicted };
+        let early_escalation = outcome.early.then_some(outcome.predicted).flatten();
+        for (reason, scores) in &mut per_reason {
+            let expected = entry.label == Some(*reason);
+            let got = predicted == Some(*reason) || early_escalation == Some(*reason);
+            let right = expected && predicted == Some(*reason);
+            match (expected, got) {
+                _ if right => scores.true_positives += 1,
+                (true, _) => scores.false_negatives += 1,
+                (false, true) => scores.false_positives += 1,
+                (false, false) => {}
+            }
+        }
+        match (entry.label.is_some(), outcome.predicted.is_some() && !outcome.early) {
+            (true, true) => any.true_positives += 1,
+            (true, false) => any.false_negatives += 1,
+            (false, true) => any.false_positives += 1,
+            (false, false) => any.false_positives += usize::from(outcome.early),
+        }
+        if entry.label.is_none() && outcome.unanswered {
+            unanswered.push((entry.line, entry.turns.join(" || ")));
+        }
+        if predicted != entry.label || outcome.early {
+            misses.push((entry.line, entry.label, outcome.predicted, outcome.early, entry.turns.join(" || ")));
+        }
+    }
+    timings.sort();
+    let turns = timings.len();
+    let mean = timings.iter().sum::<Duration>() / u32::try_from(turns.max(1)).unwrap_or(u32::MAX);
+    let p99 = timings.get((turns * 99 / 100).min(turns.saturating_sub(1))).copied().unwrap_or_default();
+    let ordinary = entries.iter().filter(|e| e.label.is_none()).count();
+    Report {
+        entries: entries.len(),
+        turns,
+        per_reason,
+        any_escalation: any,
+        misses,
+        unanswered,
+        ordinary,
+        mean_decision: mean,
+        p99_decision: p99,
+    }
+}
+
+/// How the demo knowledge base ranks and covers a question (for tuning).
+pub fn explain(question: &str) -> String {
+    let knowledge = KnowledgeBase::new(demo::knowledge_entries());
+    let mut out = String::new();
+    let _ = writeln!(out, "matched words: {:?}", knowledge.question_tokens(question));
+    for hit in knowledge.candidates(question) {
+        let verdict = if hit.answers() { "answers" } else { "" };
+        let _ = writeln!(out, "{:.3} {verdict:<8} {}", hit.coverage, hit.entry.title);
+    }
+    if out.is_empty() {
+        out.push_str("no candidate\n");
+    }
+    out
+}
+
+fn label_name(label: Label) -> &'static str {
+    label.map_or("none", EscalationReason::as_str)
+}
+
+impl Report {
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "{} conversations, {} visitor turns decided\n", self.entries, self.turns);
+        let _ = writeln!(
+            out,
+            "{:<18} {:>9} {:>9} {:>9} {:>5} {:>5} {:>5}",
+            "reason", "precision", "recall", "F1", "TP", "FP", "FN"
+        );
+        let rows =
+            self.per_reason.iter().map(|(r, s)| (r.as_str(), s)).chain([("any escalation", &self.any_escalation)]);
+        for (name, s) in rows {
+            let _ = writeln!(
+                out,
+                "{name:<18} {:>9.3} {:>9.3} {:>9.3} {:>5} {:>5} {:>5}",
+                s.precision(),
+                s.recall(),
+                s.f1(),
+                s.true_positives,
+                s.false_positives,
+                s.false_negatives
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\ndecision time per turn: mean {:.1} µs, p99 {:.1} µs",
+            self.mean_decision.as_secs_f64() * 1e6,
+            self.p99_decision.as_secs_f64() * 1e6
+        );
+        let _ = writeln!(out, "\n{} confusion cases:", self.misses.len());
+        for (line, expected, predicted, early, turns) in &self.misses {
+            let when = if *early { " (before the last turn)" } else { "" };
+            let _ = writeln!(
+                out,
+                "  line {line}: expected {}, got {}{when}: {turns}",
+                label_name(*expected),
+                label_name(*predicted)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\n{} of {} conversations labelled none end with the bot's \"I don't know\" (no escalation, but no answer):",
+            self.unanswered.len(),
+            self.ordinary
+        );
+        for (line, turns) in &self.unanswered {
+            let _ = writeln!(out, "  line {line}: {turns}");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn corpus() -> String {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/eval/corpus.txt");
+        std::fs::read_to_string(path).unwrap_or_else(|err| panic!("{path}: {err}"))
+    }
+
+    #[test]
+    fn the_corpus_parses_and_is_big_enough() {
+        let entries = parse(&corpus()).expect("the shipped corpus parses");
+        assert!(entries.len() >= 300, "{} entries", entries.len());
+        for reason in REASONS {
+            assert!(entries.iter().filter(|e| e.label == Some(reason)).count() >= 40, "{reason:?}");
+        }
+    }
+
+    /// The shipped brain keeps its figures on the shipped corpus: precision and
+    /// recall of every reason at 0.95 or better.
+    #[test]
+    fn the_built_in_brain_meets_its_aim_on_the_corpus() {
+        let report = evaluate(&parse(&corpus()).expect("parses"));
+        for (reason, scores) in &report.per_reason {
+            assert!(
+                scores.precision() >= 0.95 && scores.recall() >= 0.95,
+                "{reason:?}: P {:.3} R {:.3}\n{}",
+                scores.precision(),
+                scores.recall(),
+                report.render()
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_corpus_lines_are_reported_with_their_line() {
+        let err = parse("# c\nnone | hi\nmaybe | hello").err().map(|e| e.to_string());
+        assert_eq!(err.as_deref(), Some("line 3: unknown label \"maybe\""));
+        assert!(parse("none |  || ").is_err());
+    }
+}

@@ -1,0 +1,225 @@
+//! The OpenAI-compatible brain against a local fake chat-completions server that
+//! speaks the wire format: answers, tool calls, errors, Retry-After and timeouts.
+//! Whatever the endpoint does, the visitor gets an answer. (SQLite only: the brain
+//! does not touch the database differently on PostgreSQL.)
+
+use std::{
+    collections::VecDeque,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::post,
+    Json, Router,
+};
+use serde_json::{json, Value};
+use server::config::{BrainKind, Settings};
+
+use crate::escalation::{last_bot_text, say};
+use crate::helpers::{spawn_app_with, texts, Db, TestApp, TestDatabase, ADMIN_EMAIL, ADMIN_PASSWORD};
+
+/// What the fake answers next.
+enum Script {
+    Content(&'static str),
+    ToolCall { name: &'static str, arguments: Value },
+    Status(u16, Option<&'static str>),
+    NotJson,
+    Hang,
+}
+
+/// The Authorization header and the body of one request.
+type Seen = (Option<String>, Value);
+
+#[derive(Clone, Default)]
+struct Fake {
+    script: Arc<Mutex<VecDeque<Script>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Fake {
+    fn requests(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn completion(message: Value) -> Value {
+    json!({
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 1_700_000_000,
+        "model": "fake-model",
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+    })
+}
+
+async fn chat_completions(State(fake): State<Fake>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    fake.seen.lock().unwrap().push((auth, body));
+    let next = fake.script.lock().unwrap().pop_front();
+    match next.unwrap_or(Script::Status(500, None)) {
+        Script::Content(text) => Json(completion(json!({"role": "assistant", "content": text}))).into_response(),
+        Script::ToolCall { name, arguments } => Json(completion(json!({
+            "role": "assistant",
+            "content": null,
+            "tool_calls": [{"id": "call_1", "type": "function",
+                            "function": {"name": name, "arguments": arguments.to_string()}}]
+        })))
+        .into_response(),
+        Script::Status(code, retry_after) => {
+            let status = StatusCode::from_u16(code).unwrap();
+            let body = Json(json!({"error": {"message": "scripted failure", "type": "server_error"}}));
+            match retry_after {
+                Some(after) => (status, [("retry-after", after)], body).into_response(),
+                None => (status, body).into_response(),
+            }
+        }
+        Script::NotJson => (StatusCode::OK, "<html>gateway</html>").into_response(),
+        Script::Hang => {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+    }
+}
+
+/// The fake on a random port, and Baton using it.
+async fn baton_with_fake(database: &TestDatabase, script: Vec<Script>) -> (TestApp, Fake) {
+    let fake = Fake { script: Arc::new(Mutex::new(script.into())), ..Fake::default() };
+    let router = Router::new().route("/v1/chat/completions", post(chat_completions)).with_state(fake.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let mut settings = Settings::for_database(database.url.clone(), database.dir.path().to_path_buf());
+    settings.admin_email = ADMIN_EMAIL.to_owned();
+    settings.admin_password = Some(ADMIN_PASSWORD.to_owned());
+    settings.brain = BrainKind::Openai;
+    settings.llm_base_url = format!("http://{address}/v1");
+    settings.llm_model = "fake-model".to_owned();
+    settings.llm_api_key = Some("sk-test-key".to_owned());
+    settings.llm_timeout_secs = 1;
+    settings.llm_retries = 2;
+    settings.llm_deadline_secs = 5;
+    (spawn_app_with(settings).await, fake)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_model_answers_with_the_knowledge_base_and_tools_in_its_request() {
+    let database = TestDatabase::new(Db::Sqlite).await;
+    let (app, fake) = baton_with_fake(&database, vec![Script::Content("Team is $29 a month.")]).await;
+    let chat = app.start_chat().await;
+    let history = say(&app, &chat, "o1", "How much is the Team plan?").await;
+    assert_eq!(last_bot_text(&history), "Team is $29 a month.");
+
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 1);
+    let (auth, body) = &requests[0];
+    assert_eq!(auth.as_deref(), Some("Bearer sk-test-key"));
+    assert_eq!(body["model"], "fake-model");
+    let tools: Vec<&str> =
+        body["tools"].as_array().unwrap().iter().map(|t| t["function"]["name"].as_str().unwrap()).collect();
+    assert_eq!(tools, ["escalate_to_human", "request_email"]);
+    let messages = body["messages"].as_array().unwrap();
+    assert_eq!(messages[0]["role"], "system");
+    assert!(
+        messages[0]["content"].as_str().unwrap().contains("Team at $29 a month"),
+        "the knowledge base is in the prompt"
+    );
+    assert_eq!(messages.last().unwrap(), &json!({"role": "user", "content": "How much is the Team plan?"}));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tool_call_escalates_after_baton_collects_the_email() {
+    let database = TestDatabase::new(Db::Sqlite).await;
+    let arguments = json!({
+        "reason": "explicit_request",
+        "summary": "Customer wants a person to help migrate 3 TB from Dropbox",
+        "reply": "Happy to get someone for you."
+    });
+    let (app, fake) = baton_with_fake(&database, vec![Script::ToolCall { name: "escalate_to_human", arguments }]).await;
+    let chat = app.start_chat().await;
+    let history = say(&app, &chat, "t1", "I need a human to help me move 3 TB from Dropbox").await;
+    assert_eq!(last_bot_text(&history), "Happy to get someone for you. Can I get the best email to reach you at?");
+    assert_eq!(history["state"], "bot", "no handoff before the email");
+
+    app.visitor_send(&chat, "t2", "morgan@example.com").await;
+    let history = app.wait_for_history(&chat, "the handoff", |h| h["state"] == "needs_human").await;
+    assert!(texts(&history).iter().any(|t| t.contains("morgan@example.com")), "{history}");
+    assert_eq!(fake.requests().len(), 1, "the email answer is Baton's, not the model's");
+
+    let admin = app.admin().await;
+    let (_, detail) =
+        app.call(&admin.client, "inbox/conversation", json!({"conversation_id": chat.conversation_id})).await;
+    assert_eq!(detail["conversation"]["reason"], "explicit_request");
+    assert_eq!(detail["conversation"]["summary"], "Customer wants a person to help migrate 3 TB from Dropbox");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_and_rate_limits_are_retried() {
+    let database = TestDatabase::new(Db::Sqlite).await;
+    let script = vec![Script::Status(503, None), Script::Status(429, Some("0")), Script::Content("Third time lucky.")];
+    let (app, fake) = baton_with_fake(&database, script).await;
+    let chat = app.start_chat().await;
+    let history = say(&app, &chat, "r1", "hello, what can you do?").await;
+    assert_eq!(last_bot_text(&history), "Third time lucky.");
+    assert_eq!(fake.requests().len(), 3);
+    app.stop().await;
+}
+
+/// Each case: what the endpoint does, and how many requests Baton should make
+/// before the built-in brain answers from the knowledge base instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_endpoint_fails_the_built_in_brain_answers() {
+    let cases: Vec<(&str, Vec<Script>, usize)> = vec![
+        ("a timeout on every attempt", vec![Script::Hang, Script::Hang, Script::Hang], 3),
+        ("a rejected key is not retried", vec![Script::Status(401, None)], 1),
+        ("a body that is not JSON", vec![Script::NotJson], 1),
+        ("an unknown tool", vec![Script::ToolCall { name: "delete_everything", arguments: json!({}) }], 1),
+        (
+            "malformed tool arguments",
+            vec![Script::ToolCall { name: "escalate_to_human", arguments: json!({"reason": "boredom"}) }],
+            1,
+        ),
+        ("an empty answer", vec![Script::Content("   ")], 1),
+    ];
+    for (case, script, expected_requests) in cases {
+        let database = TestDatabase::new(Db::Sqlite).await;
+        let (app, fake) = baton_with_fake(&database, script).await;
+        let chat = app.start_chat().await;
+        let history = say(&app, &chat, "f1", "How much is the Team plan?").await;
+        assert!(last_bot_text(&history).contains("Team at $29 a month"), "{case}: {history}");
+        assert_eq!(history["state"], "bot", "{case}");
+        assert_eq!(fake.requests().len(), expected_requests, "{case}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_model_drafts_replies_for_agents_and_falls_back_when_it_cannot() {
+    let database = TestDatabase::new(Db::Sqlite).await;
+    let arguments = json!({"reason": "explicit_request", "summary": "Customer wants a person"});
+    let script = vec![
+        Script::ToolCall { name: "request_email", arguments },
+        Script::Content("Hi! I'm on it."),
+        Script::Status(400, None),
+    ];
+    let (app, _fake) = baton_with_fake(&database, script).await;
+    let chat = app.start_chat_with_email("jo@example.com").await;
+    app.visitor_send(&chat, "d1", "a person please").await;
+    app.wait_for_history(&chat, "the handoff", |h| h["state"] == "needs_human").await;
+
+    let admin = app.admin().await;
+    let suggest = json!({"conversation_id": chat.conversation_id});
+    let (status, body) = app.call(&admin.client, "inbox/suggest", suggest.clone()).await;
+    assert_eq!((status.as_u16(), body["text"].as_str()), (200, Some("Hi! I'm on it.")));
+    let (status, body) = app.call(&admin.client, "inbox/suggest", suggest).await;
+    assert_eq!(status, 200);
+    assert!(body["text"].as_str().unwrap().starts_with("Hi Jo,"), "the built-in draft: {body}");
+    app.stop().await;
+}
