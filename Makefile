@@ -7,7 +7,7 @@ CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
 # npm's binaryen provides wasm-opt: it must come before any other on PATH.
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(CARGO_BIN):$(PATH)
 
-.PHONY: run test bench eval setup build clean
+.PHONY: run test bench bench-widget eval setup build clean
 
 run: build
 	./target/release/server
@@ -21,6 +21,10 @@ BENCH_ARGS ?= --visitors 500 --agents 10 --rate 300 --seconds 15
 bench: build
 	cargo bench -p server --bench loadgen -- $(BENCH_ARGS)
 	cargo bench -p server --bench loadgen -- $(BENCH_ARGS) --database $(BENCH_POSTGRES)
+
+# The widget's first load (gzip bytes, time until the composer is usable) in Chromium.
+bench-widget: build
+	cd end2end && npx playwright test -c bench.config.ts
 
 # The built-in brain's escalation decision on the labelled corpus (server/eval/corpus.txt):
 # precision, recall and F1 per reason, the confusion cases, and the decision time per turn.

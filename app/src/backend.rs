@@ -10,9 +10,10 @@ use leptos::prelude::use_context;
 
 use crate::{
     auth::api::LoginResponse,
-    domain::{ConversationSummary, MemberView, Message, Note, Role},
+    domain::{ConversationSummary, MemberView, Message, Note, Role, WidgetLook},
     error::AppError,
     inbox::api::{ConversationDetail, InboxFilter},
+    settings::api::WidgetSettings,
     widget::api::{HistoryResponse, StartResponse},
 };
 
@@ -41,6 +42,8 @@ pub trait Backend: Send + Sync + 'static {
         after_seq: i64,
     ) -> Result<HistoryResponse, AppError>;
 
+    async fn widget_look(&self, bot_id: String) -> Result<WidgetLook, AppError>;
+
     async fn login(&self, request: &Parts, email: String, password: String) -> Result<LoginResponse, AppError>;
     async fn logout(&self, request: &Parts) -> Result<(), AppError>;
     async fn current_member(&self, request: &Parts) -> Result<MemberView, AppError>;
@@ -67,6 +70,7 @@ pub trait Backend: Send + Sync + 'static {
         password: String,
         role: Role,
     ) -> Result<MemberView, AppError>;
+    async fn update_widget(&self, request: &Parts, widget: WidgetSettings) -> Result<WidgetSettings, AppError>;
 }
 
 /// How the server puts the back end into context.

@@ -1,4 +1,5 @@
-//! The public pages: what Baton is, and a sample host website that embeds the widget.
+//! The home page: what Baton is. (The sample host website at `/demo` is plain HTML
+//! served by `server`, as a customer's own site would be.)
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -42,36 +43,5 @@ pub fn HomePage() -> impl IntoView {
                 </ol>
             </section>
         </AppFrame>
-    }
-}
-
-/// A stand-in for a customer's own website, so the widget can be tried as a visitor meets it.
-#[component]
-pub fn DemoHostPage() -> impl IntoView {
-    view! {
-        <Title text="Acme Cloud (demo site)"/>
-        <div class="demo-host">
-            <header class="demo-topbar">
-                <span class="demo-logo">"Acme Cloud"</span>
-                <nav aria-label="Acme">
-                    <a href="/demo">"Pricing"</a>
-                    <a href="/demo">"Docs"</a>
-                    <a href="/">"About this demo"</a>
-                </nav>
-            </header>
-            <main class="demo-main">
-                <h1>"Cloud storage your team will actually like."</h1>
-                <p>
-                    "This is a sample host website. Its chat widget is served by Baton for the demo "
-                    "chatbot; ask it anything, or ask for a person to see the handoff."
-                </p>
-                <div class="demo-plans">
-                    <div class="demo-plan"><h2>"Starter"</h2><p>"$9 / month"</p></div>
-                    <div class="demo-plan"><h2>"Team"</h2><p>"$29 / month"</p></div>
-                    <div class="demo-plan"><h2>"Business"</h2><p>"$79 / month"</p></div>
-                </div>
-            </main>
-            <iframe class="demo-widget-frame" src="/widget/demo" title="Chat with Acme support"></iframe>
-        </div>
     }
 }

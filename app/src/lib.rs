@@ -60,7 +60,6 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=layout::NotFound>
                 <Route path=StaticSegment("") view=home::HomePage/>
-                <Route path=StaticSegment("demo") view=home::DemoHostPage/>
                 <Route path=(StaticSegment("widget"), ParamSegment("bot_id")) view=widget::WidgetPage/>
                 <Route path=StaticSegment("inbox") view=inbox::InboxPage/>
                 <Route path=StaticSegment("settings") view=settings::SettingsPage/>

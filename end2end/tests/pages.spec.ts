@@ -2,7 +2,6 @@ import { test, expect, openHydrated } from './fixtures';
 
 const pages = [
   { path: '/', heading: 'Hand the chat to a human, without losing the thread.' },
-  { path: '/demo', heading: 'Cloud storage your team will actually like.' },
   { path: '/widget/demo', heading: 'Acme support' },
   { path: '/inbox', heading: 'Sign in to Baton' },
   { path: '/settings', heading: 'Settings' },
@@ -15,13 +14,6 @@ for (const { path, heading } of pages) {
     await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
   });
 }
-
-test('the demo site shows the chat widget in its frame, hydrated', async ({ page }) => {
-  await openHydrated(page, '/demo');
-  const widget = page.frameLocator('iframe[title="Chat with Acme support"]');
-  await expect(widget.locator('html[data-hydrated="true"]')).toHaveCount(1);
-  await expect(widget.getByRole('heading', { name: 'Acme support' })).toBeVisible();
-});
 
 test('an unknown address answers 404 with a page that links home', async ({ page, allowConsoleError }) => {
   // Chromium reports the 404 document itself on the console; nothing else may fail.

@@ -4,8 +4,9 @@
 use app::{
     auth::api::LoginResponse,
     backend::Backend,
-    domain::{ConversationSummary, MemberView, Message, Note, Role},
+    domain::{ConversationSummary, MemberView, Message, Note, Role, WidgetLook},
     inbox::api::{ConversationDetail, InboxFilter},
+    settings::api::WidgetSettings,
     widget::api::{HistoryResponse, StartResponse},
     AppError,
 };
@@ -20,6 +21,7 @@ use crate::{
         visitor_token,
     },
     handoff::{internal, rate_limit::RateLimiter, Handoff},
+    widget,
 };
 
 pub struct BatonBackend {
@@ -87,6 +89,10 @@ impl Backend for BatonBackend {
         after_seq: i64,
     ) -> Result<HistoryResponse, AppError> {
         self.handoff.visitor_history(bearer(request), &conversation_id, after_seq).await
+    }
+
+    async fn widget_look(&self, bot_id: String) -> Result<WidgetLook, AppError> {
+        widget::look_for(self.handoff.store(), &bot_id).await
     }
 
     async fn login(&self, request: &Parts, email: String, password: String) -> Result<LoginResponse, AppError> {
@@ -171,5 +177,20 @@ impl Backend for BatonBackend {
         }
         let new = NewMember { workspace_id: caller.workspace_id, email, name, password, role };
         members::create_member(self.handoff.store(), new).await
+    }
+
+    async fn update_widget(&self, request: &Parts, update: WidgetSettings) -> Result<WidgetSettings, AppError> {
+        let caller = self.team_write(request).await?;
+        if caller.member.role != Role::Admin {
+            return Err(AppError::Forbidden("only admins can change a chatbot's widget".into()));
+        }
+        let update = widget::validate(update)?;
+        let store = self.handoff.store();
+        if !store.update_widget(&caller.workspace_id, &update.bot_id, &update).await.map_err(internal)? {
+            return Err(AppError::NotFound);
+        }
+        let chatbot = store.chatbot_by_public_id(&update.bot_id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+        tracing::info!(member_id = %caller.member.id, bot_id = %update.bot_id, "widget settings changed");
+        Ok(widget::settings(&chatbot))
     }
 }

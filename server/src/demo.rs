@@ -102,8 +102,8 @@ pub async fn seed_if_empty(
 
     let chatbot_id = new_id("bot");
     sqlx::query(
-        "INSERT INTO chatbots (id, workspace_id, public_id, name, greeting, live_handoff, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO chatbots (id, workspace_id, public_id, name, greeting, live_handoff, allowed_origins, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, '*', $7)",
     )
     .bind(&chatbot_id)
     .bind(DEMO_WORKSPACE_ID)

@@ -12,6 +12,7 @@ pub mod live;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod widget;
 
 pub use config::Settings;
 pub use startup::Application;

@@ -6,7 +6,7 @@ use std::{future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
 use app::{backend::BackendHandle, error::ErrorBody, shell, App, AppError};
 use axum::{
     extract::{FromRef, Request},
-    http::StatusCode,
+    http::{Extensions, HeaderMap, StatusCode, Version},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
@@ -15,7 +15,14 @@ use axum::{
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::{net::TcpListener, task::JoinHandle};
-use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
+use tower_http::{
+    compression::{
+        predicate::{DefaultPredicate, Predicate},
+        CompressionLayer,
+    },
+    limit::RequestBodyLimitLayer,
+    trace::TraceLayer,
+};
 use tower_sessions::{cookie::SameSite, ExpiredDeletion, Expiry, SessionManagerLayer};
 
 use crate::{
@@ -36,6 +43,7 @@ use crate::{
         hub::Hub,
     },
     store::{Backend, Store, StoreError},
+    widget,
 };
 
 /// Largest request body any API call accepts.
@@ -191,13 +199,22 @@ fn router(state: AppState, backend: BackendHandle, sessions: SqlSessionStore, se
         .route("/readyz", get(health::readyz))
         .route("/live/widget", get(live::widget::widget_socket))
         .route("/live/inbox", get(live::inbox::inbox_socket))
+        .route("/demo", get(widget::demo_host_page))
         .leptos_routes_with_context(&state, routes, provide, move || shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Inner to outer: the body limit's 413 must pass through the typed-error layer.
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn(typed_api_errors))
+        .layer(middleware::from_fn(widget::config_cors))
+        .layer(middleware::from_fn_with_state(state.store.clone(), widget::frame_policy))
         .layer(sessions)
         .layer(TraceLayer::new_for_http())
+        // Outermost, so the layers inside see plain bodies. A WebSocket upgrade has none to compress.
+        .layer(CompressionLayer::new().compress_when(
+            DefaultPredicate::new().and(|status: StatusCode, _: Version, _: &HeaderMap, _: &Extensions| {
+                status != StatusCode::SWITCHING_PROTOCOLS
+            }),
+        ))
         .with_state(state)
 }
 

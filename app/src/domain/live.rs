@@ -84,6 +84,7 @@ mod tests {
                 text: "Hi".into(),
                 at: "2026-11-24T10:00:00Z".into(),
                 client_id: None,
+                asks: None,
             },
         };
         let json = serde_json::to_value(event).unwrap();

@@ -50,6 +50,28 @@ pub struct Message {
     /// The sender's idempotency key, so a client can match its pending sends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// What a bot message asks the visitor for: the widget offers a matching input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asks: Option<Ask>,
+}
+
+/// Something a bot message asks the visitor to give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ask {
+    Email,
+}
+
+impl Ask {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ask::Email => "email",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Ask> {
+        (text == "email").then_some(Ask::Email)
+    }
 }
 
 /// An internal note: private to the team, never part of any visitor-facing payload.

@@ -7,13 +7,15 @@ pub mod live;
 pub mod message;
 pub mod team;
 pub mod text;
+pub mod widget;
 
 pub use conversation::{
     transition, AgentRef, Command, EscalationReason, Outcome, Rejected, State, StateKind, SystemNote,
 };
-pub use message::{Author, AuthorKind, ConversationSummary, Message, Note, Visitor};
+pub use message::{Ask, Author, AuthorKind, ConversationSummary, Message, Note, Visitor};
 pub use team::{MemberView, Role};
 pub use text::{EmailAddress, MessageText};
+pub use widget::{LauncherPosition, WidgetLook};
 
 /// Longest message a visitor or an agent may send, in characters after trimming.
 pub const MAX_MESSAGE_CHARS: usize = 4000;

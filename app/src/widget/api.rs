@@ -4,7 +4,7 @@ use leptos::{prelude::*, server_fn::codec::Json};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    domain::{Message, StateKind},
+    domain::{Message, StateKind, WidgetLook},
     error::AppError,
 };
 
@@ -56,4 +56,12 @@ pub async fn send_message(
 pub async fn fetch_history(conversation_id: String, after_seq: Option<i64>) -> Result<HistoryResponse, AppError> {
     let (backend, request) = crate::backend::backend()?;
     backend.widget_history(&request, conversation_id, after_seq.unwrap_or(0)).await
+}
+
+/// `POST /api/v1/widget/config`: how chatbot `bot_id`'s widget looks (title, colour,
+/// greeting, launcher corner). Public: it is what any visitor's page shows.
+#[server(prefix = "/api/v1", endpoint = "widget/config", input = Json)]
+pub async fn widget_config(bot_id: String) -> Result<WidgetLook, AppError> {
+    let (backend, _request) = crate::backend::backend()?;
+    backend.widget_look(bot_id).await
 }

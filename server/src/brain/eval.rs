@@ -83,6 +83,9 @@ pub fn demo_chatbot() -> ChatbotRecord {
         live_handoff: true,
         knowledge_revision: 1,
         instructions: Default::default(),
+        color: "#4338ca".into(),
+        launcher_position: Default::default(),
+        allowed_origins: "*".into(),
     }
 }
 
@@ -93,6 +96,7 @@ fn message(seq: i64, kind: AuthorKind, text: &str) -> Message {
         author: Author { kind, name: None },
         text: text.to_owned(),
         client_id: None,
+        asks: None,
         at: String::new(),
     }
 }

@@ -15,7 +15,7 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 use app::{
     domain::{
         live::{TeamEvent, VisitorEvent},
-        Author, AuthorKind, Command, ConversationSummary, EmailAddress, EscalationReason, MemberView, Message,
+        Ask, Author, AuthorKind, Command, ConversationSummary, EmailAddress, EscalationReason, MemberView, Message,
         MessageText, Note, Outcome, Role, State, Visitor,
     },
     inbox::api::{ConversationDetail, InboxFilter},
@@ -61,11 +61,22 @@ struct Pending {
     author_id: Option<String>,
     text: String,
     client_id: Option<String>,
+    asks: Option<Ask>,
 }
 
 impl Pending {
     fn system(text: String) -> Pending {
-        Pending { author: Author { kind: AuthorKind::System, name: None }, author_id: None, text, client_id: None }
+        Pending::from(Author { kind: AuthorKind::System, name: None }, text)
+    }
+
+    fn from(author: Author, text: String) -> Pending {
+        Pending { author, author_id: None, text, client_id: None, asks: None }
+    }
+
+    /// The message asks the visitor for their email: the widget shows an email input.
+    fn asking_for_email(mut self) -> Pending {
+        self.asks = Some(Ask::Email);
+        self
     }
 }
 
@@ -193,6 +204,7 @@ impl Handoff {
                 author_id: None,
                 text: &chatbot.greeting,
                 client_id: None,
+                asks: None,
                 now,
             };
             messages.push(append_message(&mut tx, greeting).await.map_err(internal)?);
@@ -245,6 +257,7 @@ impl Handoff {
             author_id: None,
             text: text.into_inner(),
             client_id: Some(client_id.to_owned()),
+            asks: None,
         };
         let limit = self.visitor_limit.clone();
         let id = conversation.id.clone();
@@ -313,7 +326,7 @@ impl Handoff {
         self.typing(&conversation.workspace_id, &conversation.id, bot.clone());
         let from = (conversation.last_seq - BRAIN_WINDOW).max(0);
         let messages = self.store.messages_after(&conversation.id, from, BRAIN_WINDOW).await.map_err(internal)?;
-        let say = |text: String| Pending { author: bot.clone(), author_id: None, text, client_id: None };
+        let say = |text: String| Pending::from(bot.clone(), text);
 
         // An escalation waiting for the email: this message should carry it.
         if let Some(pending) =
@@ -327,7 +340,8 @@ impl Handoff {
                 EmailAnswer::Invalid(why) => escalation::ask_again(&why),
                 EmailAnswer::Missing => escalation::ask_for_missing_email(),
             };
-            self.apply(conversation, Change::new(Command::BotReply, "bot").say(say(reply))).await?;
+            let ask = say(reply).asking_for_email();
+            self.apply(conversation, Change::new(Command::BotReply, "bot").say(ask)).await?;
             return Ok(());
         }
 
@@ -360,7 +374,7 @@ impl Handoff {
                     None => {
                         let json = serde_json::to_string(&pending).map_err(internal)?;
                         let mut change =
-                            Change::new(Command::BotReply, "bot").say(say(escalation::ask_for_email(&reply)));
+                            Change::new(Command::BotReply, "bot").say(say(escalation::ask_for_email(&reply)).asking_for_email());
                         change.pending_escalation = Some(Some(json));
                         self.apply(conversation, change).await?;
                     }
@@ -395,7 +409,7 @@ impl Handoff {
             Some(ack) => format!("{ack} {confirmation}"),
             None => confirmation,
         };
-        let bot = Pending { author: bot_author(&chatbot.name), author_id: None, text, client_id: None };
+        let bot = Pending::from(bot_author(&chatbot.name), text);
         let mut change = Change::new(Command::Escalate, "bot").say(bot);
         change.escalation = Some((pending.reason, pending.summary));
         change.pending_escalation = Some(None);
@@ -476,6 +490,7 @@ impl Handoff {
             author_id: Some(member.id.clone()),
             text: text.into_inner(),
             client_id: Some(client_id.to_owned()),
+            asks: None,
         };
         let command = Command::AgentReply { agent_id: member.id.clone() };
         match self.send_once(conversation, command, &member.id, pending, || Ok(())).await? {
@@ -582,6 +597,7 @@ impl Handoff {
                     author_id: message.author_id.as_deref(),
                     text: &message.text,
                     client_id: message.client_id.as_deref(),
+                    asks: message.asks,
                     now,
                 };
                 match append_message(&mut tx, new).await {

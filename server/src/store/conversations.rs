@@ -3,7 +3,8 @@
 //! and the audit row commit together or not at all.
 
 use app::domain::{
-    AgentRef, Author, AuthorKind, ConversationSummary, EscalationReason, Message, Note, State, StateKind, Visitor,
+    AgentRef, Ask, Author, AuthorKind, ConversationSummary, EscalationReason, LauncherPosition, Message, Note, State,
+    StateKind, Visitor,
 };
 use sqlx::{any::AnyRow, Any, Row, Transaction};
 
@@ -22,6 +23,10 @@ pub struct ChatbotRecord {
     /// Moves whenever the knowledge base changes: brains re-index on a new revision.
     pub knowledge_revision: i64,
     pub instructions: Instructions,
+    pub color: String,
+    pub launcher_position: LauncherPosition,
+    /// Space-separated origins that may frame the widget; `*` for any; empty for Baton's own.
+    pub allowed_origins: String,
 }
 
 #[derive(Debug, Clone)]
@@ -124,6 +129,7 @@ fn message_from_row(row: &AnyRow) -> Result<Message, sqlx::Error> {
         text: row.try_get("text")?,
         at: rfc3339(row.try_get("created_at")?),
         client_id: row.try_get("client_id")?,
+        asks: row.try_get::<Option<String>, _>("asks")?.as_deref().and_then(Ask::parse),
     })
 }
 
@@ -136,7 +142,7 @@ fn note_from_row(row: &AnyRow) -> Result<Note, sqlx::Error> {
     })
 }
 
-const MESSAGE_COLUMNS: &str = "seq, id, author_kind, author_name, text, client_id, created_at";
+const MESSAGE_COLUMNS: &str = "seq, id, author_kind, author_name, text, client_id, asks, created_at";
 
 fn chatbot_from_row(row: &AnyRow) -> Result<ChatbotRecord, sqlx::Error> {
     Ok(ChatbotRecord {
@@ -148,11 +154,16 @@ fn chatbot_from_row(row: &AnyRow) -> Result<ChatbotRecord, sqlx::Error> {
         live_handoff: row.try_get::<i32, _>("live_handoff")? != 0,
         knowledge_revision: row.try_get("knowledge_revision")?,
         instructions: Instructions::from_row(row)?,
+        color: row.try_get("color")?,
+        launcher_position: LauncherPosition::parse(&row.try_get::<String, _>("launcher_position")?)
+            .ok_or_else(|| corrupt("launcher_position"))?,
+        allowed_origins: row.try_get("allowed_origins")?,
     })
 }
 
 const CHATBOT_SELECT: &str = "SELECT id, workspace_id, public_id, name, greeting, live_handoff, knowledge_revision, \
-     self_serve_first, always_escalate, never_escalate, instructions FROM chatbots";
+     self_serve_first, always_escalate, never_escalate, instructions, color, launcher_position, allowed_origins \
+     FROM chatbots";
 
 impl Store {
     /// The chatbot a website's embed tag names (`bot_id`).
@@ -160,6 +171,30 @@ impl Store {
         let sql = format!("{CHATBOT_SELECT} WHERE public_id = $1");
         let row = sqlx::query(&sql).bind(public_id).fetch_optional(self.pool()).await?;
         row.as_ref().map(chatbot_from_row).transpose()
+    }
+
+    /// Stores a chatbot's widget settings (already validated); false when the workspace
+    /// has no chatbot `public_id`.
+    pub async fn update_widget(
+        &self,
+        workspace_id: &str,
+        public_id: &str,
+        widget: &app::settings::api::WidgetSettings,
+    ) -> Result<bool, sqlx::Error> {
+        let updated = sqlx::query(
+            "UPDATE chatbots SET name = $1, greeting = $2, color = $3, launcher_position = $4, allowed_origins = $5 \
+             WHERE workspace_id = $6 AND public_id = $7",
+        )
+        .bind(&widget.title)
+        .bind(&widget.greeting)
+        .bind(&widget.color)
+        .bind(widget.launcher_position.as_str())
+        .bind(widget.allowed_origins.join(" "))
+        .bind(workspace_id)
+        .bind(public_id)
+        .execute(self.pool())
+        .await?;
+        Ok(updated.rows_affected() == 1)
     }
 
     pub async fn chatbot_by_id(&self, id: &str) -> Result<Option<ChatbotRecord>, sqlx::Error> {
@@ -287,6 +322,7 @@ pub struct NewMessage<'a> {
     pub author_id: Option<&'a str>,
     pub text: &'a str,
     pub client_id: Option<&'a str>,
+    pub asks: Option<Ask>,
     pub now: i64,
 }
 
@@ -307,8 +343,8 @@ pub async fn append_message(tx: &mut Tx, new: NewMessage<'_>) -> Result<Message,
     .try_get(0)?;
     let id = new_id("msg");
     sqlx::query(
-        "INSERT INTO messages (conversation_id, seq, id, author_kind, author_id, author_name, text, client_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO messages (conversation_id, seq, id, author_kind, author_id, author_name, text, client_id, asks, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(new.conversation_id)
     .bind(seq)
@@ -318,6 +354,7 @@ pub async fn append_message(tx: &mut Tx, new: NewMessage<'_>) -> Result<Message,
     .bind(new.author.name.as_deref())
     .bind(new.text)
     .bind(new.client_id)
+    .bind(new.asks.map(Ask::as_str))
     .bind(new.now)
     .execute(&mut **tx)
     .await?;
@@ -328,6 +365,7 @@ pub async fn append_message(tx: &mut Tx, new: NewMessage<'_>) -> Result<Message,
         text: new.text.to_owned(),
         at: rfc3339(new.now),
         client_id: new.client_id.map(str::to_owned),
+        asks: new.asks,
     })
 }
 

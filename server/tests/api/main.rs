@@ -5,6 +5,7 @@ mod helpers;
 
 mod brain;
 mod durability;
+mod embed;
 mod escalation;
 mod first_start;
 mod health;

@@ -6,7 +6,6 @@ async fn every_page_is_server_rendered_with_its_heading_and_the_hydration_script
     let app = spawn_app(&database).await;
     let pages = [
         ("/", "Hand the chat to a human"),
-        ("/demo", "Cloud storage your team will actually like."),
         ("/widget/demo", "Acme support"),
         ("/inbox", "Sign in to Baton"),
         ("/settings", "Settings"),

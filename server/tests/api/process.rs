@@ -113,3 +113,68 @@ async fn an_unsupported_database_url_fails_fast_with_a_clear_message() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("unsupported database URL"), "{stderr}");
 }
+
+/// Every line the process writes to stdout and stderr, collected until it exits.
+fn collect_output(child: &mut Child) -> std::sync::mpsc::Receiver<String> {
+    let (lines, collected) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().expect("stdout");
+    let stderr = child.stderr.take().expect("stderr");
+    for stream in [Box::new(stdout) as Box<dyn std::io::Read + Send>, Box::new(stderr)] {
+        let lines = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                let _ = lines.send(line);
+            }
+        });
+    }
+    collected
+}
+
+#[tokio::test]
+async fn a_visitor_token_never_reaches_the_logs_even_at_debug_level() {
+    use futures_util::SinkExt;
+    let database = TestDatabase::new(Db::Sqlite).await;
+    let mut command = server_command(&database);
+    command.env("RUST_LOG", "debug");
+    let mut child = command.spawn().expect("server starts");
+    let output = collect_output(&mut child);
+    let url = loop {
+        let line = output.recv_timeout(Duration::from_secs(30)).expect("the banner");
+        if let Some(url) = line.trim().strip_prefix("Baton is running at ") {
+            break url.to_owned();
+        }
+    };
+    let client = reqwest::Client::new();
+    let api = |path: &str| format!("{url}/api/v1/{path}");
+    let started: serde_json::Value = client
+        .post(api("widget/start"))
+        .json(&serde_json::json!({"bot_id": "demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (id, token) = (started["conversation_id"].as_str().unwrap(), started["visitor_token"].as_str().unwrap());
+    let bearer = format!("Bearer {token}");
+    let body = serde_json::json!({"conversation_id": id, "client_id": "log-1", "text": "hello"});
+    let sent = client.post(api("widget/send")).header("authorization", &bearer).json(&body).send().await.unwrap();
+    assert_eq!(sent.status(), 200);
+    let body = serde_json::json!({"conversation_id": id, "after_seq": 0});
+    client.post(api("widget/history")).header("authorization", &bearer).json(&body).send().await.unwrap();
+    // A wrong token too: refusals must not echo it either.
+    client.post(api("widget/history")).header("authorization", format!("Bearer {token}x")).json(&body).send().await.unwrap();
+    let ws = format!("{}/live/widget?conversation_id={id}&after_seq=0", url.replacen("http://", "ws://", 1));
+    let (mut socket, _) = tokio_tungstenite::connect_async(ws).await.expect("socket");
+    let auth = serde_json::json!({"type": "auth", "token": token}).to_string();
+    socket.send(tokio_tungstenite::tungstenite::Message::Text(auth.into())).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(socket);
+    let status = terminate_and_wait(&mut child);
+    assert!(status.success());
+
+    let logs: Vec<String> = output.try_iter().collect();
+    assert!(logs.len() > 5, "debug logging was on: {logs:?}");
+    let leaked: Vec<&String> = logs.iter().filter(|line| line.contains(&token[..16])).collect();
+    assert!(leaked.is_empty(), "the visitor token is in the logs: {leaked:?}");
+}

@@ -1,0 +1,317 @@
+//! The widget's connection to Baton, in the browser: the visitor calls of the
+//! public API over HTTP (with the visitor token as a Bearer token), and the live
+//! `/live/widget` socket, reconnected with backoff and resumed from the last seq,
+//! with gaps filled from `widget/history`. Messages typed while offline wait in
+//! the outgoing queue and go out with their `client_id` once the connection is
+//! back; the server stores each client id once, so a retry never duplicates.
+
+use futures_channel::mpsc;
+use futures_util::{SinkExt, StreamExt};
+use gloo_net::{
+    http::Request,
+    websocket::{futures::WebSocket, Message as Frame, WebSocketError},
+};
+use gloo_timers::future::sleep;
+use leptos::{prelude::*, task::spawn_local};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+use super::{
+    api::{HistoryResponse, SendResponse, StartResponse},
+    chat::{Chat, Connection, Outgoing, Session},
+};
+use crate::{domain::live::VisitorEvent, error::ErrorDetail};
+
+const LONGEST_BACKOFF: Duration = Duration::from_secs(15);
+/// How soon a message that could not be sent is tried again.
+const RESEND_AFTER: Duration = Duration::from_secs(2);
+/// The visitor's "typing" goes out at most this often (milliseconds).
+const TYPING_EVERY_MS: f64 = 2500.0;
+
+enum CallError {
+    /// No answer: offline, or the server is down.
+    Unreachable,
+    Refused { status: u16, error: Option<ErrorDetail> },
+}
+
+impl CallError {
+    /// The conversation is gone for this browser (ended, or the token is unknown).
+    fn lost_conversation(&self) -> bool {
+        matches!(self, CallError::Refused { status: 401 | 404, .. })
+    }
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn storage_key(bot_id: &str) -> String {
+    format!("baton.chat.{bot_id}")
+}
+
+fn load(bot_id: &str) -> Option<Session> {
+    let raw = storage()?.get_item(&storage_key(bot_id)).ok().flatten()?;
+    serde_json::from_str(&raw).ok()
+}
+
+fn save(bot_id: &str, session: &Session) {
+    if let (Some(storage), Ok(raw)) = (storage(), serde_json::to_string(session)) {
+        let _ = storage.set_item(&storage_key(bot_id), &raw);
+    }
+}
+
+fn forget(chat: Chat) {
+    if let Some(storage) = storage() {
+        let _ = storage.remove_item(&storage_key(&chat.bot_id.get_value()));
+    }
+    chat.session.set(None);
+    chat.state.set(None);
+    chat.connection.set(Connection::Idle);
+    chat.outbox.set_value(None);
+}
+
+/// After a help-desk handoff: a clean slate; the next message starts a new conversation.
+pub fn start_over(chat: Chat) {
+    forget(chat);
+    chat.messages.set(Vec::new());
+    chat.outgoing.set(Vec::new());
+    chat.notice.set(None);
+    chat.typing.set(None);
+}
+
+/// The visitor is typing: the team sees it (sent at most every few seconds).
+pub fn typing(chat: Chat) {
+    let now = js_sys::Date::now();
+    if now - chat.typing_sent.get_value() < TYPING_EVERY_MS {
+        return;
+    }
+    let sent = chat.outbox.with_value(|outbox| {
+        outbox.as_ref().is_some_and(|outbox| outbox.unbounded_send(json!({"type": "typing"}).to_string()).is_ok())
+    });
+    if sent {
+        chat.typing_sent.set_value(now);
+    }
+}
+
+/// A random client id for one outgoing message.
+fn new_client_id() -> String {
+    web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .map(|crypto| crypto.random_uuid())
+        .unwrap_or_else(|| format!("c{}", (js_sys::Math::random() * 1e16) as u64))
+}
+
+async fn call<T: DeserializeOwned>(path: &str, token: Option<&str>, body: &Value) -> Result<T, CallError> {
+    let mut request = Request::post(&format!("/api/v1/{path}"));
+    if let Some(token) = token {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let response =
+        request.json(body).map_err(|_| CallError::Unreachable)?.send().await.map_err(|_| CallError::Unreachable)?;
+    if response.ok() {
+        return response.json::<T>().await.map_err(|_| CallError::Unreachable);
+    }
+    let status = response.status();
+    let error = response.json::<Value>().await.ok().and_then(|v| serde_json::from_value(v["error"].clone()).ok());
+    Err(CallError::Refused { status, error })
+}
+
+/// On load: the conversation this browser already has, if it is still there.
+pub fn resume(chat: Chat) {
+    let Some(session) = load(&chat.bot_id.get_value()) else { return };
+    chat.session.set(Some(session.clone()));
+    spawn_local(async move {
+        if catch_up(chat, &session).await {
+            connect(chat, session);
+        }
+    });
+}
+
+/// Fetches what the visitor missed; false when the conversation is gone.
+async fn catch_up(chat: Chat, session: &Session) -> bool {
+    let body = json!({"conversation_id": session.conversation_id, "after_seq": chat.last_seq()});
+    match call::<HistoryResponse>("widget/history", Some(&session.token), &body).await {
+        Ok(history) => {
+            // Missed while the socket was down (not the history a fresh page loads).
+            let resumed = chat.last_seq() > 0;
+            let from_others = chat.receive(history.messages);
+            if resumed && from_others > 0 && !chat.open.get_untracked() {
+                chat.unread.update(|n| *n += from_others);
+            }
+            chat.state.set(Some(history.state));
+            true
+        }
+        Err(err) if err.lost_conversation() => {
+            forget(chat);
+            false
+        }
+        Err(_) => true,
+    }
+}
+
+/// The visitor sends `text`: it shows at once and goes out as soon as it can.
+pub fn submit(chat: Chat, text: String) {
+    chat.notice.set(None);
+    chat.outgoing.update(|out| out.push(Outgoing { client_id: new_client_id(), text, waiting: false }));
+    spawn_local(flush(chat));
+}
+
+async fn session(chat: Chat) -> Result<Session, CallError> {
+    if let Some(session) = chat.session.get_untracked() {
+        return Ok(session);
+    }
+    let bot_id = chat.bot_id.get_value();
+    let started: StartResponse = call("widget/start", None, &json!({"bot_id": bot_id})).await?;
+    let session = Session { conversation_id: started.conversation_id, token: started.visitor_token };
+    save(&bot_id, &session);
+    chat.session.set(Some(session.clone()));
+    chat.receive(started.messages);
+    chat.state.set(Some(started.state));
+    connect(chat, session.clone());
+    Ok(session)
+}
+
+/// Sends the outgoing queue after `wait` (a plain function, so `flush` may call it).
+fn flush_after(chat: Chat, wait: Duration) {
+    spawn_local(async move {
+        sleep(wait).await;
+        flush(chat).await;
+    });
+}
+
+/// Sends the outgoing queue in order, one task at a time.
+async fn flush(chat: Chat) {
+    if chat.flushing.get_value() {
+        return;
+    }
+    chat.flushing.set_value(true);
+    while let Some(next) = chat.outgoing.with_untracked(|out| out.first().cloned()) {
+        let sent = match session(chat).await {
+            Ok(session) => {
+                let body = json!({"conversation_id": session.conversation_id, "client_id": next.client_id, "text": next.text});
+                call::<SendResponse>("widget/send", Some(&session.token), &body).await
+            }
+            Err(err) => Err(err),
+        };
+        match sent {
+            Ok(sent) => {
+                chat.receive(vec![sent.message]);
+            }
+            Err(CallError::Unreachable) => {
+                // Offline: keep it and try again shortly (a reconnected socket also
+                // sends the queue at once).
+                chat.outgoing.update(|out| out.iter_mut().for_each(|o| o.waiting = true));
+                if chat.session.get_untracked().is_some() {
+                    chat.connection.set(Connection::Offline);
+                }
+                flush_after(chat, RESEND_AFTER);
+                break;
+            }
+            Err(err) if err.lost_conversation() => {
+                // The conversation ended: the message starts a new one.
+                forget(chat);
+            }
+            Err(CallError::Refused { status: 429, error }) => {
+                let wait = error.as_ref().and_then(|e| e.retry_after).unwrap_or(5);
+                chat.notice.set(Some(format!("You're sending messages quickly; sending again in {wait} s.")));
+                sleep(Duration::from_secs(wait)).await;
+            }
+            Err(CallError::Refused { error, .. }) => {
+                // Refused for good (too long, empty): say why and drop it.
+                let why = error.map_or_else(|| "That message could not be sent.".to_owned(), |e| e.message);
+                chat.notice.set(Some(why));
+                chat.outgoing.update(|out| out.retain(|o| o.client_id != next.client_id));
+            }
+        }
+    }
+    chat.flushing.set_value(false);
+}
+
+fn socket_url(session: &Session, after_seq: i64) -> Option<String> {
+    let location = web_sys::window()?.location();
+    let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
+    let host = location.host().ok()?;
+    Some(format!("{scheme}://{host}/live/widget?conversation_id={}&after_seq={after_seq}", session.conversation_id))
+}
+
+/// Keeps the live socket of `session` open until the conversation is gone.
+fn connect(chat: Chat, session: Session) {
+    spawn_local(async move {
+        let mut backoff = Duration::from_millis(500);
+        loop {
+            let still_ours = chat.session.with_untracked(|s| s.as_ref() == Some(&session));
+            if !still_ours {
+                return;
+            }
+            chat.connection.set(Connection::Connecting);
+            if let Some(url) = socket_url(&session, chat.last_seq()) {
+                if let Ok(socket) = WebSocket::open(&url) {
+                    let (mut send, mut frames) = socket.split();
+                    let auth = json!({"type": "auth", "token": session.token}).to_string();
+                    if send.send(Frame::Text(auth)).await.is_ok() {
+                        // Frames the widget sends later (typing) go through the outbox.
+                        let (outbox, queued) = mpsc::unbounded::<String>();
+                        chat.outbox.set_value(Some(outbox));
+                        spawn_local(async move {
+                            let _ = queued.map(|text| Ok::<_, WebSocketError>(Frame::Text(text))).forward(send).await;
+                        });
+                        let mut live = false;
+                        while let Some(Ok(frame)) = frames.next().await {
+                            if !chat.session.with_untracked(|s| s.as_ref() == Some(&session)) {
+                                break;
+                            }
+                            if !live {
+                                live = true;
+                                backoff = Duration::from_millis(500);
+                                chat.connection.set(Connection::Live);
+                                spawn_local(flush(chat));
+                            }
+                            if let Frame::Text(text) = frame {
+                                handle(chat, &text);
+                            }
+                        }
+                    }
+                }
+            }
+            if !chat.session.with_untracked(|s| s.as_ref() == Some(&session)) {
+                // The visitor started over: this conversation is no longer shown.
+                return;
+            }
+            chat.outbox.set_value(None);
+            chat.connection.set(Connection::Offline);
+            // Closed: is the conversation still there? (A refused token closes with 1008.)
+            if !catch_up(chat, &session).await {
+                return;
+            }
+            sleep(backoff).await;
+            backoff = (backoff * 2).min(LONGEST_BACKOFF);
+        }
+    });
+}
+
+fn handle(chat: Chat, text: &str) {
+    let Ok(event) = serde_json::from_str::<VisitorEvent>(text) else { return };
+    match event {
+        VisitorEvent::Message { message } => {
+            if chat.typing.with_untracked(|t| t.as_ref() == Some(&message.author)) {
+                chat.typing.set(None);
+            }
+            let from_others = chat.receive(vec![message]);
+            if from_others > 0 && !chat.open.get_untracked() {
+                chat.unread.update(|n| *n += from_others);
+            }
+        }
+        VisitorEvent::State { state } => chat.state.set(Some(state)),
+        VisitorEvent::Typing { author } => {
+            chat.typing.set(Some(author.clone()));
+            spawn_local(async move {
+                sleep(Duration::from_secs(4)).await;
+                if chat.typing.with_untracked(|t| t.as_ref() == Some(&author)) {
+                    chat.typing.set(None);
+                }
+            });
+        }
+        VisitorEvent::Pong | VisitorEvent::Error { .. } => {}
+    }
+}
