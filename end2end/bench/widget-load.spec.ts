@@ -2,7 +2,7 @@
 // HTML + JS + WASM + CSS) and the time until the composer can be typed in. Each run
 // is a fresh browser context (empty cache), on the loopback interface, so the time
 // is the browser's work (parsing, compiling and hydrating), not the network's.
-import { test, expect } from '@playwright/test';
+import { test, expect, Browser } from '@playwright/test';
 
 const RUNS = 7;
 
@@ -16,6 +16,16 @@ function kind(url: string, mime: string): string {
   return 'other';
 }
 
+/** A fresh context (empty cache, cache disabled) with the DevTools protocol's network events on. */
+async function coldPage(browser: Browser) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  return { context, page, cdp };
+}
+
 function median(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
@@ -24,11 +34,7 @@ function median(values: number[]) {
 test('widget first load: transfer and time to a usable composer', async ({ browser }) => {
   const loads: Load[] = [];
   for (let run = 0; run < RUNS; run++) {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Network.enable');
-    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+    const { context, page, cdp } = await coldPage(browser);
     const responses = new Map<string, { url: string; mime: string }>();
     const bytes: Record<string, number> = {};
     cdp.on('Network.responseReceived', (e) => responses.set(e.requestId, { url: e.response.url, mime: e.response.mimeType }));
@@ -70,11 +76,7 @@ test('embedded: what a host page pays before and after the first click', async (
   const clicks: number[] = [];
   let embedBytes = 0;
   for (let run = 0; run < RUNS; run++) {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Network.enable');
-    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+    const { context, page, cdp } = await coldPage(browser);
     const urls = new Map<string, string>();
     cdp.on('Network.responseReceived', (e) => urls.set(e.requestId, e.response.url));
     cdp.on('Network.loadingFinished', (e) => {

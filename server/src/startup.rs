@@ -210,11 +210,9 @@ fn router(state: AppState, backend: BackendHandle, sessions: SqlSessionStore, se
         .layer(sessions)
         .layer(TraceLayer::new_for_http())
         // Outermost, so the layers inside see plain bodies. A WebSocket upgrade has none to compress.
-        .layer(CompressionLayer::new().compress_when(
-            DefaultPredicate::new().and(|status: StatusCode, _: Version, _: &HeaderMap, _: &Extensions| {
-                status != StatusCode::SWITCHING_PROTOCOLS
-            }),
-        ))
+        .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(
+            |status: StatusCode, _: Version, _: &HeaderMap, _: &Extensions| status != StatusCode::SWITCHING_PROTOCOLS,
+        )))
         .with_state(state)
 }
 

@@ -246,7 +246,10 @@ mod tests {
     #[test]
     fn the_frame_policy_lists_the_allowed_origins() {
         assert_eq!(frame_ancestors(""), "frame-ancestors 'self'");
-        assert_eq!(frame_ancestors("https://a.com https://b.com"), "frame-ancestors 'self' https://a.com https://b.com");
+        assert_eq!(
+            frame_ancestors("https://a.com https://b.com"),
+            "frame-ancestors 'self' https://a.com https://b.com"
+        );
         assert_eq!(frame_ancestors("*"), "frame-ancestors *");
     }
 }

@@ -41,11 +41,7 @@ pub async fn start_conversation(
 
 /// `POST /api/v1/widget/send`: the visitor's message; the same `client_id` twice stores it once.
 #[server(prefix = "/api/v1", endpoint = "widget/send", input = Json)]
-pub async fn send_message(
-    conversation_id: String,
-    client_id: String,
-    text: String,
-) -> Result<SendResponse, AppError> {
+pub async fn send_message(conversation_id: String, client_id: String, text: String) -> Result<SendResponse, AppError> {
     let (backend, request) = crate::backend::backend()?;
     let message = backend.widget_send(&request, conversation_id, client_id, text).await?;
     Ok(SendResponse { message })

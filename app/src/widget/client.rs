@@ -32,7 +32,10 @@ const TYPING_EVERY_MS: f64 = 2500.0;
 enum CallError {
     /// No answer: offline, or the server is down.
     Unreachable,
-    Refused { status: u16, error: Option<ErrorDetail> },
+    Refused {
+        status: u16,
+        error: Option<ErrorDetail>,
+    },
 }
 
 impl CallError {
@@ -189,7 +192,8 @@ async fn flush(chat: Chat) {
     while let Some(next) = chat.outgoing.with_untracked(|out| out.first().cloned()) {
         let sent = match session(chat).await {
             Ok(session) => {
-                let body = json!({"conversation_id": session.conversation_id, "client_id": next.client_id, "text": next.text});
+                let body =
+                    json!({"conversation_id": session.conversation_id, "client_id": next.client_id, "text": next.text});
                 call::<SendResponse>("widget/send", Some(&session.token), &body).await
             }
             Err(err) => Err(err),

@@ -373,8 +373,8 @@ impl Handoff {
                     Some(email) => self.escalate(conversation, &chatbot, pending, &email, Some(reply)).await?,
                     None => {
                         let json = serde_json::to_string(&pending).map_err(internal)?;
-                        let mut change =
-                            Change::new(Command::BotReply, "bot").say(say(escalation::ask_for_email(&reply)).asking_for_email());
+                        let mut change = Change::new(Command::BotReply, "bot")
+                            .say(say(escalation::ask_for_email(&reply)).asking_for_email());
                         change.pending_escalation = Some(Some(json));
                         self.apply(conversation, change).await?;
                     }

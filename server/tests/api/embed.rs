@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::escalation::say;
-use crate::helpers::{inspect, spawn_app, Db, TestApp, TestDatabase};
+use crate::helpers::{spawn_app, Db, TestApp, TestDatabase};
 use crate::on_both_databases;
 
 fn widget(origins: Value) -> Value {
@@ -94,7 +94,11 @@ async fn widget_settings_refuse_bad_input_and_other_people(db: Db) {
         let mut body = widget(json!([]));
         body["widget"][field] = value.clone();
         let (status, answer) = app.call(&admin.client, "settings/widget", body).await;
-        assert_eq!((status.as_u16(), answer["error"]["code"].as_str()), (400, Some("invalid_input")), "{field} = {value}");
+        assert_eq!(
+            (status.as_u16(), answer["error"]["code"].as_str()),
+            (400, Some("invalid_input")),
+            "{field} = {value}"
+        );
     }
     let mut unknown = widget(json!([]));
     unknown["widget"]["bot_id"] = json!("nope");
@@ -108,23 +112,7 @@ async fn widget_settings_refuse_bad_input_and_other_people(db: Db) {
     assert_eq!(status, 401);
 
     // An admin of another workspace can't see or change this one's chatbot.
-    let store = inspect(&database).await;
-    let hash = server::auth::password::hash("other-admin-password").unwrap();
-    let mut tx = store.begin_write().await.unwrap();
-    sqlx::query("INSERT INTO workspaces (id, name, created_at) VALUES ('ws_other', 'Other', 0)")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    sqlx::query(
-        "INSERT INTO members (id, workspace_id, email, name, role, password_hash, created_at) \
-         VALUES ('mem_other', 'ws_other', 'eve@other.test', 'Eve', 'admin', $1, 0)",
-    )
-    .bind(&hash)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    let eve = app.sign_in("eve@other.test", "other-admin-password").await;
+    let eve = app.admin_of_another_workspace(&database).await;
     let (status, _) = app.call(&eve.client, "settings/widget", widget(json!(["*"]))).await;
     assert_eq!(status, 404);
     let (_, look) = app.call(&app.client, "widget/config", json!({"bot_id": "demo"})).await;

@@ -211,7 +211,8 @@ impl TestApp {
         let response = client.post(self.url(&format!("/api/v1/{path}"))).json(&body).send().await.expect("request");
         let status = response.status();
         let text = response.text().await.expect("body");
-        let json = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{path} answered {status} with non-JSON: {text}"));
+        let json =
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("{path} answered {status} with non-JSON: {text}"));
         (status, json)
     }
 
@@ -295,11 +296,28 @@ impl TestApp {
         let client = new_client(jar.clone());
         let (status, body) = self.call(&client, "auth/login", json!({"email": email, "password": password})).await;
         assert_eq!(status, 200, "sign-in as {email}: {body}");
-        Member {
-            client,
-            jar,
-            id: body["member"]["id"].as_str().unwrap().to_owned(),
-        }
+        Member { client, jar, id: body["member"]["id"].as_str().unwrap().to_owned() }
+    }
+
+    /// Eve, the admin of a second workspace (a second tenant), signed in.
+    pub async fn admin_of_another_workspace(&self, database: &TestDatabase) -> Member {
+        let store = inspect(database).await;
+        let hash = server::auth::password::hash("other-admin-password").unwrap();
+        let mut tx = store.begin_write().await.unwrap();
+        sqlx::query("INSERT INTO workspaces (id, name, created_at) VALUES ('ws_other', 'Other', 0)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO members (id, workspace_id, email, name, role, password_hash, created_at) \
+             VALUES ('mem_other', 'ws_other', 'eve@other.test', 'Eve', 'admin', $1, 0)",
+        )
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        self.sign_in("eve@other.test", "other-admin-password").await
     }
 
     pub async fn admin(&self) -> Member {

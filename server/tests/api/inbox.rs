@@ -186,21 +186,7 @@ async fn another_workspace_s_conversations_are_not_found(db: Db) {
     let database = TestDatabase::new(db).await;
     let app = spawn_app(&database).await;
     let chat = app.escalated_chat().await;
-    // A second tenant with its own admin.
-    let store = inspect(&database).await;
-    let hash = server::auth::password::hash("other-admin-password").unwrap();
-    let mut tx = store.begin_write().await.unwrap();
-    sqlx::query("INSERT INTO workspaces (id, name, created_at) VALUES ('ws_other', 'Other', 0)").execute(&mut *tx).await.unwrap();
-    sqlx::query(
-        "INSERT INTO members (id, workspace_id, email, name, role, password_hash, created_at) \
-         VALUES ('mem_other', 'ws_other', 'eve@other.test', 'Eve', 'admin', $1, 0)",
-    )
-    .bind(&hash)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    let eve = app.sign_in("eve@other.test", "other-admin-password").await;
+    let eve = app.admin_of_another_workspace(&database).await;
     let id = json!({"conversation_id": chat.conversation_id});
 
     for call in ["inbox/conversation", "inbox/claim", "inbox/resolve"] {
@@ -213,7 +199,7 @@ async fn another_workspace_s_conversations_are_not_found(db: Db) {
     assert_eq!(list["conversations"], json!([]));
     let state: String = sqlx::query("SELECT state FROM conversations WHERE id = $1")
         .bind(&chat.conversation_id)
-        .fetch_one(store.pool())
+        .fetch_one(inspect(&database).await.pool())
         .await
         .unwrap()
         .get(0);

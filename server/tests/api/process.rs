@@ -63,7 +63,9 @@ fn help_lists_every_setting_with_its_environment_variable() {
 
     assert!(output.status.success());
     let help = String::from_utf8(output.stdout).unwrap();
-    for var in ["BATON_ADDR", "BATON_DATA_DIR", "DATABASE_URL", "BATON_ADMIN_EMAIL", "BATON_ADMIN_PASSWORD", "BATON_LOG_FORMAT"] {
+    for var in [
+        "BATON_ADDR", "BATON_DATA_DIR", "DATABASE_URL", "BATON_ADMIN_EMAIL", "BATON_ADMIN_PASSWORD", "BATON_LOG_FORMAT",
+    ] {
         assert!(help.contains(var), "--help mentions {var}:\n{help}");
     }
 }
@@ -104,10 +106,8 @@ async fn the_generated_password_is_printed_only_on_first_start() {
 #[tokio::test]
 async fn an_unsupported_database_url_fails_fast_with_a_clear_message() {
     let database = TestDatabase::new(Db::Sqlite).await;
-    let output = server_command(&database)
-        .env("DATABASE_URL", "mysql://root@127.0.0.1/baton")
-        .output()
-        .expect("server runs");
+    let output =
+        server_command(&database).env("DATABASE_URL", "mysql://root@127.0.0.1/baton").output().expect("server runs");
 
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -163,7 +163,13 @@ async fn a_visitor_token_never_reaches_the_logs_even_at_debug_level() {
     let body = serde_json::json!({"conversation_id": id, "after_seq": 0});
     client.post(api("widget/history")).header("authorization", &bearer).json(&body).send().await.unwrap();
     // A wrong token too: refusals must not echo it either.
-    client.post(api("widget/history")).header("authorization", format!("Bearer {token}x")).json(&body).send().await.unwrap();
+    client
+        .post(api("widget/history"))
+        .header("authorization", format!("Bearer {token}x"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     let ws = format!("{}/live/widget?conversation_id={id}&after_seq=0", url.replacen("http://", "ws://", 1));
     let (mut socket, _) = tokio_tungstenite::connect_async(ws).await.expect("socket");
     let auth = serde_json::json!({"type": "auth", "token": token}).to_string();
