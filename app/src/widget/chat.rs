@@ -116,6 +116,19 @@ impl Chat {
         })
     }
 
+    /// Counts `from_others` new messages as unread while the widget is closed.
+    pub fn count_unread(&self, from_others: u32) {
+        if from_others > 0 && !self.open.get_untracked() {
+            self.unread.update(|n| *n += from_others);
+        }
+    }
+
+    /// Whether `session` is still the conversation this widget shows (the visitor
+    /// may have started over since a task began).
+    pub fn shows(&self, session: &Session) -> bool {
+        self.session.with_untracked(|s| s.as_ref() == Some(session))
+    }
+
     pub fn last_seq(&self) -> i64 {
         self.messages.with_untracked(|m| m.last().map_or(0, |m| m.seq))
     }

@@ -139,8 +139,8 @@ async fn catch_up(chat: Chat, session: &Session) -> bool {
             // Missed while the socket was down (not the history a fresh page loads).
             let resumed = chat.last_seq() > 0;
             let from_others = chat.receive(history.messages);
-            if resumed && from_others > 0 && !chat.open.get_untracked() {
-                chat.unread.update(|n| *n += from_others);
+            if resumed {
+                chat.count_unread(from_others);
             }
             chat.state.set(Some(history.state));
             true
@@ -244,8 +244,7 @@ fn connect(chat: Chat, session: Session) {
     spawn_local(async move {
         let mut backoff = Duration::from_millis(500);
         loop {
-            let still_ours = chat.session.with_untracked(|s| s.as_ref() == Some(&session));
-            if !still_ours {
+            if !chat.shows(&session) {
                 return;
             }
             chat.connection.set(Connection::Connecting);
@@ -262,7 +261,7 @@ fn connect(chat: Chat, session: Session) {
                         });
                         let mut live = false;
                         while let Some(Ok(frame)) = frames.next().await {
-                            if !chat.session.with_untracked(|s| s.as_ref() == Some(&session)) {
+                            if !chat.shows(&session) {
                                 break;
                             }
                             if !live {
@@ -278,7 +277,7 @@ fn connect(chat: Chat, session: Session) {
                     }
                 }
             }
-            if !chat.session.with_untracked(|s| s.as_ref() == Some(&session)) {
+            if !chat.shows(&session) {
                 // The visitor started over: this conversation is no longer shown.
                 return;
             }
@@ -302,9 +301,7 @@ fn handle(chat: Chat, text: &str) {
                 chat.typing.set(None);
             }
             let from_others = chat.receive(vec![message]);
-            if from_others > 0 && !chat.open.get_untracked() {
-                chat.unread.update(|n| *n += from_others);
-            }
+            chat.count_unread(from_others);
         }
         VisitorEvent::State { state } => chat.state.set(Some(state)),
         VisitorEvent::Typing { author } => {

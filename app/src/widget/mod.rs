@@ -47,9 +47,10 @@ fn Unavailable(err: AppError) -> impl IntoView {
         };
         response.set_status(status);
     }
-    let (title, text) = match err {
-        AppError::NotFound => ("Chat unavailable", "This chat does not exist. Check the embed tag's data-bot."),
-        _ => ("Chat unavailable", "The chat could not load. Please try again in a moment."),
+    let title = "Chat unavailable";
+    let text = match err {
+        AppError::NotFound => "This chat does not exist. Check the embed tag's data-bot.",
+        _ => "The chat could not load. Please try again in a moment.",
     };
     view! {
         <Title text=title/>
