@@ -12,7 +12,7 @@ use crate::{
     auth::api::LoginResponse,
     domain::{ConversationSummary, MemberView, Message, Note, Role, WidgetLook},
     error::AppError,
-    inbox::api::{ConversationDetail, InboxFilter},
+    inbox::api::{ConversationDetail, InboxCounts, InboxFilter},
     settings::api::WidgetSettings,
     widget::api::{HistoryResponse, StartResponse},
 };
@@ -47,8 +47,10 @@ pub trait Backend: Send + Sync + 'static {
     async fn login(&self, request: &Parts, email: String, password: String) -> Result<LoginResponse, AppError>;
     async fn logout(&self, request: &Parts) -> Result<(), AppError>;
     async fn current_member(&self, request: &Parts) -> Result<MemberView, AppError>;
+    async fn change_password(&self, request: &Parts, current: String, new: String) -> Result<(), AppError>;
 
     async fn conversations(&self, request: &Parts, filter: InboxFilter) -> Result<Vec<ConversationSummary>, AppError>;
+    async fn counts(&self, request: &Parts) -> Result<InboxCounts, AppError>;
     async fn conversation(&self, request: &Parts, conversation_id: String) -> Result<ConversationDetail, AppError>;
     async fn claim(&self, request: &Parts, conversation_id: String) -> Result<ConversationSummary, AppError>;
     async fn reply(

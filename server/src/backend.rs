@@ -5,7 +5,7 @@ use app::{
     auth::api::LoginResponse,
     backend::Backend,
     domain::{ConversationSummary, MemberView, Message, Note, Role, WidgetLook},
-    inbox::api::{ConversationDetail, InboxFilter},
+    inbox::api::{ConversationDetail, InboxCounts, InboxFilter},
     settings::api::WidgetSettings,
     widget::api::{HistoryResponse, StartResponse},
     AppError,
@@ -17,7 +17,7 @@ use tower_sessions::Session;
 use crate::{
     auth::{
         members::{self, caller, require_same_origin, Caller, NewMember},
-        session::{fingerprint, MEMBER_KEY},
+        session::{end_other_sessions, fingerprint, MEMBER_KEY},
         visitor_token,
     },
     handoff::{internal, rate_limit::RateLimiter, Handoff},
@@ -120,6 +120,26 @@ impl Backend for BatonBackend {
 
     async fn current_member(&self, request: &Parts) -> Result<MemberView, AppError> {
         Ok(self.team(request).await?.member)
+    }
+
+    async fn change_password(&self, request: &Parts, current: String, new: String) -> Result<(), AppError> {
+        let caller = self.team_write(request).await?;
+        // Guessing the current password through this call is throttled like sign-in.
+        self.login_limit.check(&caller.member.email)?;
+        members::change_password(self.handoff.store(), &caller.member.id, current, new).await?;
+        let session = session(request)?;
+        let this = session.id().ok_or_else(|| AppError::Unauthenticated("sign in first".into()))?;
+        let ended = end_other_sessions(self.handoff.store(), &caller.member.id, &this).await.map_err(internal)?;
+        tracing::info!(member_id = %caller.member.id, other_sessions_ended = ended.len(), "password changed");
+        for fingerprint in ended {
+            self.handoff.signed_out(fingerprint);
+        }
+        Ok(())
+    }
+
+    async fn counts(&self, request: &Parts) -> Result<InboxCounts, AppError> {
+        let caller = self.team(request).await?;
+        self.handoff.store().count_conversations(&caller.workspace_id, &caller.member.id).await.map_err(internal)
     }
 
     async fn conversations(&self, request: &Parts, filter: InboxFilter) -> Result<Vec<ConversationSummary>, AppError> {

@@ -20,6 +20,31 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Add a team member. The password is read from BATON_MEMBER_PASSWORD or, when that
+    /// is unset, from the first line of standard input (so it stays out of shell history).
+    AddMember(AddMember),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct AddMember {
+    /// Their sign-in email.
+    #[arg(long)]
+    pub email: String,
+    /// Their name, as visitors and teammates see it.
+    #[arg(long)]
+    pub name: String,
+    /// `agent` works the Inbox; `admin` also manages Settings and the team.
+    #[arg(long, value_enum, default_value_t = MemberRole::Agent)]
+    pub role: MemberRole,
+    /// The workspace's id; needed only when the deployment has more than one.
+    #[arg(long)]
+    pub workspace: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MemberRole {
+    Agent,
+    Admin,
 }
 
 #[derive(Debug, Clone, clap::Args)]

@@ -1,6 +1,7 @@
 //! Baton's back end: everything that only runs on the server. `main.rs` only wires
 //! these together; tests start the same `Application` on port 0.
 
+pub mod admin;
 pub mod auth;
 pub mod backend;
 pub mod brain;

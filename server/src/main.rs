@@ -4,7 +4,8 @@ use std::{io::Write, process::ExitCode};
 
 use clap::Parser;
 use server::{
-    config::{Cli, Command},
+    admin,
+    config::{AddMember, Cli, Command},
     demo::Seeded,
     startup::shutdown_signal,
     store::Store,
@@ -18,6 +19,7 @@ async fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.settings).await,
         Command::Migrate => migrate(cli.settings).await,
+        Command::AddMember(add) => add_member(cli.settings, add).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -45,6 +47,14 @@ async fn migrate(settings: Settings) -> Result<(), String> {
     store.migrate().await.map_err(|e| e.to_string())?;
     store.close().await;
     tracing::info!("migrations applied");
+    Ok(())
+}
+
+async fn add_member(settings: Settings, add: AddMember) -> Result<(), String> {
+    let password = admin::read_password()?;
+    let (member, workspace) = admin::add_member(&settings, add, password).await?;
+    let line = format!("Added {} <{}> as {} to {workspace}.\n", member.name, member.email, member.role.as_str());
+    let _ = std::io::stdout().lock().write_all(line.as_bytes());
     Ok(())
 }
 

@@ -43,3 +43,13 @@ pub async fn current_member() -> Result<SessionResponse, AppError> {
         Err(other) => Err(other),
     }
 }
+
+/// `POST /api/v1/auth/password`: a member changes their own password. Their other
+/// sessions end (and those sessions' live Inbox sockets close); this one stays, under
+/// a new session id.
+#[server(prefix = "/api/v1", endpoint = "auth/password", input = Json)]
+pub async fn change_password(current_password: String, new_password: String) -> Result<Empty, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    backend.change_password(&request, current_password, new_password).await?;
+    Ok(Empty {})
+}

@@ -4,6 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use super::conversation::AgentRef;
 
+/// Shortest password a team account may have.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {

@@ -21,6 +21,47 @@ pub enum InboxFilter {
     All,
 }
 
+impl InboxFilter {
+    pub const ALL: [InboxFilter; 5] =
+        [InboxFilter::NeedsHuman, InboxFilter::Mine, InboxFilter::Open, InboxFilter::Resolved, InboxFilter::All];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InboxFilter::NeedsHuman => "needs_human",
+            InboxFilter::Mine => "mine",
+            InboxFilter::Open => "open",
+            InboxFilter::Resolved => "resolved",
+            InboxFilter::All => "all",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<InboxFilter> {
+        InboxFilter::ALL.into_iter().find(|filter| filter.as_str() == text)
+    }
+}
+
+/// How many conversations each view holds: `{"needs_human", "mine", "open", "resolved", "all"}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxCounts {
+    pub needs_human: i64,
+    pub mine: i64,
+    pub open: i64,
+    pub resolved: i64,
+    pub all: i64,
+}
+
+impl InboxCounts {
+    pub fn of(&self, filter: InboxFilter) -> i64 {
+        match filter {
+            InboxFilter::NeedsHuman => self.needs_human,
+            InboxFilter::Mine => self.mine,
+            InboxFilter::Open => self.open,
+            InboxFilter::Resolved => self.resolved,
+            InboxFilter::All => self.all,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationList {
     pub conversations: Vec<ConversationSummary>,
@@ -52,6 +93,13 @@ pub struct NoteResponse {
 pub async fn list_conversations(filter: InboxFilter) -> Result<ConversationList, AppError> {
     let (backend, request) = crate::backend::backend()?;
     Ok(ConversationList { conversations: backend.conversations(&request, filter).await? })
+}
+
+/// `POST /api/v1/inbox/counts` `{}`: the number in each view, for the tabs' badges.
+#[server(prefix = "/api/v1", endpoint = "inbox/counts", input = Json)]
+pub async fn count_conversations() -> Result<InboxCounts, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    backend.counts(&request).await
 }
 
 #[server(prefix = "/api/v1", endpoint = "inbox/conversation", input = Json)]

@@ -13,6 +13,7 @@ use crate::{
     handoff::internal,
     store::{new_id, now_ms, Store},
 };
+pub use app::domain::team::MIN_PASSWORD_CHARS;
 
 /// A signed-in member and their workspace: what every team call is scoped by.
 #[derive(Debug, Clone)]
@@ -46,7 +47,8 @@ const MEMBER_SELECT: &str = "SELECT id, workspace_id, email, name, role, passwor
 
 /// A valid argon2id hash of a random password: checked when the email is unknown, so
 /// a wrong email takes as long as a wrong password.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$8vX6Xb4b8q0Pp9OkiY0Wn7o2b0iN4Ua3j9o2Yk1QW9M";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$8vX6Xb4b8q0Pp9OkiY0Wn7o2b0iN4Ua3j9o2Yk1QW9M";
 
 pub async fn verify_login(store: &Store, email: &str, password_text: &str) -> Result<Caller, AppError> {
     let wrong = || AppError::Unauthenticated("wrong email or password".into());
@@ -91,8 +93,45 @@ pub struct NewMember {
     pub role: Role,
 }
 
-/// Minimum password length for team accounts.
-pub const MIN_PASSWORD_CHARS: usize = 12;
+fn check_new_password(password: &str) -> Result<(), AppError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > 1024 {
+        return Err(AppError::InvalidInput(format!(
+            "the password must be at least {MIN_PASSWORD_CHARS} characters (and under 1024 bytes)"
+        )));
+    }
+    Ok(())
+}
+
+/// Replaces a member's password once the current one is confirmed. The caller ends
+/// the member's other sessions.
+pub async fn change_password(store: &Store, member_id: &str, current: String, new: String) -> Result<(), AppError> {
+    check_new_password(&new)?;
+    let row = sqlx::query(&format!("{MEMBER_SELECT} WHERE id = $1"))
+        .bind(member_id)
+        .fetch_optional(store.pool())
+        .await
+        .map_err(internal)?;
+    let record = row.as_ref().map(member_from_row).transpose().map_err(internal)?;
+    let record = record.ok_or_else(|| AppError::Unauthenticated("sign in first".into()))?;
+    if !password::verify_async(current, record.password_hash).await {
+        return Err(AppError::InvalidInput("the current password is not right".into()));
+    }
+    let hash = password::hash_async(new).await.map_err(internal)?;
+    let mut tx = store.begin_write().await.map_err(internal)?;
+    sqlx::query("UPDATE members SET password_hash = $1 WHERE id = $2")
+        .bind(&hash)
+        .bind(member_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(internal)?;
+    tx.commit().await.map_err(internal)
+}
+
+/// The workspaces of this deployment, oldest first: `(id, name)`.
+pub async fn workspaces(store: &Store) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let rows = sqlx::query("SELECT id, name FROM workspaces ORDER BY created_at, id").fetch_all(store.pool()).await?;
+    rows.iter().map(|row| Ok((row.try_get("id")?, row.try_get("name")?))).collect()
+}
 
 pub async fn create_member(store: &Store, new: NewMember) -> Result<MemberView, AppError> {
     let email = EmailAddress::parse(&new.email)?;
@@ -100,11 +139,7 @@ pub async fn create_member(store: &Store, new: NewMember) -> Result<MemberView, 
     if name.is_empty() || name.chars().count() > 100 || name.contains('\0') {
         return Err(AppError::InvalidInput("the name must be 1 to 100 characters".into()));
     }
-    if new.password.chars().count() < MIN_PASSWORD_CHARS || new.password.len() > 1024 {
-        return Err(AppError::InvalidInput(format!(
-            "the password must be at least {MIN_PASSWORD_CHARS} characters (and under 1024 bytes)"
-        )));
-    }
+    check_new_password(&new.password)?;
     let hash = password::hash_async(new.password).await.map_err(internal)?;
     let id = new_id("mem");
     let mut tx = store.begin_write().await.map_err(internal)?;
@@ -172,7 +207,9 @@ mod tests {
     #[test]
     fn same_origin_and_non_browser_requests_pass() {
         assert!(require_same_origin(&parts(&[])).is_ok());
-        assert!(require_same_origin(&parts(&[("host", "baton.test:3000"), ("origin", "http://baton.test:3000")])).is_ok());
+        assert!(
+            require_same_origin(&parts(&[("host", "baton.test:3000"), ("origin", "http://baton.test:3000")])).is_ok()
+        );
         assert!(require_same_origin(&parts(&[("sec-fetch-site", "same-origin")])).is_ok());
     }
 

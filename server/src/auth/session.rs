@@ -28,6 +28,19 @@ pub async fn session_alive(store: &Store, id: &Id) -> bool {
         .unwrap_or(true)
 }
 
+/// Ends every session of `member_id` but `keep`, returning their fingerprints so their
+/// live sockets can be closed too.
+pub async fn end_other_sessions(store: &Store, member_id: &str, keep: &Id) -> Result<Vec<String>, sqlx::Error> {
+    let mut tx = store.begin_write().await?;
+    let rows = sqlx::query("DELETE FROM sessions WHERE member_id = $1 AND id <> $2 RETURNING id")
+        .bind(member_id)
+        .bind(keep.to_string())
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    rows.iter().map(|row| row.try_get::<String, _>("id").map(|id| super::visitor_token::hash(&id))).collect()
+}
+
 /// A session's id is a bearer secret; events about a session name it by this hash.
 pub fn fingerprint(id: &Id) -> String {
     super::visitor_token::hash(&id.to_string())
@@ -125,7 +138,11 @@ impl SessionStore for SqlSessionStore {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         let mut tx = self.store.begin_write().await.map_err(backend)?;
-        sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id.to_string()).execute(&mut *tx).await.map_err(backend)?;
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
         tx.commit().await.map_err(backend)
     }
 }
@@ -134,7 +151,11 @@ impl SessionStore for SqlSessionStore {
 impl ExpiredDeletion for SqlSessionStore {
     async fn delete_expired(&self) -> session_store::Result<()> {
         let mut tx = self.store.begin_write().await.map_err(backend)?;
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now_ms()).execute(&mut *tx).await.map_err(backend)?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
         tx.commit().await.map_err(backend)
     }
 }

@@ -132,9 +132,10 @@ impl Handoff {
         Handoff { store, hub, bus, brain, knowledge: Arc::default(), visitor_limit, bot_turns: Arc::default() }
     }
 
-    /// Someone is typing: to the team, and to the visitor when it is the team or the bot.
-    pub fn typing(&self, workspace_id: &str, conversation_id: &str, author: Author) {
-        let to_visitor = author.kind != AuthorKind::Visitor;
+    /// Someone is typing: always to the team; to the visitor too when `to_visitor`
+    /// (the bot, or the agent who holds the conversation; never the visitor's own).
+    pub fn typing(&self, workspace_id: &str, conversation_id: &str, author: Author, to_visitor: bool) {
+        let to_visitor = to_visitor && author.kind != AuthorKind::Visitor;
         if to_visitor {
             self.hub.publish_visitor(conversation_id, VisitorEvent::Typing { author: author.clone() });
         }
@@ -323,7 +324,7 @@ impl Handoff {
         let chatbot =
             self.store.chatbot_by_id(&conversation.chatbot_id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
         let bot = bot_author(&chatbot.name);
-        self.typing(&conversation.workspace_id, &conversation.id, bot.clone());
+        self.typing(&conversation.workspace_id, &conversation.id, bot.clone(), true);
         let from = (conversation.last_seq - BRAIN_WINDOW).max(0);
         let messages = self.store.messages_after(&conversation.id, from, BRAIN_WINDOW).await.map_err(internal)?;
         let say = |text: String| Pending::from(bot.clone(), text);

@@ -14,12 +14,18 @@ use app::{
     AppError,
 };
 use axum::{
-    extract::{ws::{Message as WsMessage, WebSocketUpgrade}, State},
+    extract::{
+        ws::{Message as WsMessage, WebSocketUpgrade},
+        State,
+    },
     http::{header, HeaderMap},
     response::{IntoResponse, Response},
 };
 use futures_util::{Sink, Stream, StreamExt};
-use tokio::{sync::broadcast::error::RecvError, time::{interval, Instant}};
+use tokio::{
+    sync::broadcast::error::RecvError,
+    time::{interval, Instant},
+};
 use tower_sessions::{session::Id, Session};
 
 use super::{close, keep_alive, send_json, with_limits, CLOSE_POLICY, CLOSE_TOO_BIG, PING_EVERY};
@@ -93,7 +99,9 @@ where
                         Ok(InboxClientFrame::Typing { conversation_id }) => {
                             match handoff.store().conversation_in_workspace(&conversation_id, &caller.workspace_id).await {
                                 Ok(Some(conversation)) => {
-                                    handoff.typing(&caller.workspace_id, &conversation.id, me.clone());
+                                    // Only the agent who holds the chat is shown typing to its visitor.
+                                    let holds = conversation.state.agent().is_some_and(|a| a.id == caller.member.id);
+                                    handoff.typing(&caller.workspace_id, &conversation.id, me.clone(), holds);
                                     None
                                 }
                                 _ => Some(error_frame(AppError::NotFound)),

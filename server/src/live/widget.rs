@@ -122,7 +122,7 @@ where
                     Inbound::Frame(WidgetClientFrame::Ping {}) => Some(VisitorEvent::Pong),
                     Inbound::Frame(WidgetClientFrame::Typing {}) => {
                         let author = Author { kind: AuthorKind::Visitor, name: conversation.visitor.name.clone() };
-                        handoff.typing(&conversation.workspace_id, &conversation.id, author);
+                        handoff.typing(&conversation.workspace_id, &conversation.id, author, false);
                         None
                     }
                     Inbound::Frame(WidgetClientFrame::Auth { .. }) => {

@@ -6,6 +6,7 @@ use app::domain::{
     AgentRef, Ask, Author, AuthorKind, ConversationSummary, EscalationReason, LauncherPosition, Message, Note, State,
     StateKind, Visitor,
 };
+use app::inbox::api::InboxCounts;
 use sqlx::{any::AnyRow, Any, Row, Transaction};
 
 use super::{knowledge::Instructions, new_id, rfc3339, Store};
@@ -252,6 +253,39 @@ impl Store {
         }
         let rows = query.fetch_all(self.pool()).await?;
         rows.iter().map(conversation_from_row).collect()
+    }
+
+    /// How many conversations each Inbox view holds, in one pass over the workspace's rows.
+    pub async fn count_conversations(&self, workspace_id: &str, member_id: &str) -> Result<InboxCounts, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT state, CAST(COUNT(*) AS BIGINT) AS n, \
+             CAST(SUM(CASE WHEN agent_id = $2 THEN 1 ELSE 0 END) AS BIGINT) AS mine \
+             FROM conversations WHERE workspace_id = $1 GROUP BY state",
+        )
+        .bind(workspace_id)
+        .bind(member_id)
+        .fetch_all(self.pool())
+        .await?;
+        let mut counts = InboxCounts::default();
+        for row in &rows {
+            let state: String = row.try_get("state")?;
+            let n: i64 = row.try_get("n")?;
+            let mine: i64 = row.try_get::<Option<i64>, _>("mine")?.unwrap_or(0);
+            counts.all += n;
+            match state.as_str() {
+                "needs_human" => {
+                    counts.needs_human += n;
+                    counts.open += n;
+                }
+                "claimed" => {
+                    counts.open += n;
+                    counts.mine += mine;
+                }
+                "resolved" => counts.resolved += n,
+                _ => {}
+            }
+        }
+        Ok(counts)
     }
 
     /// Visitor-visible messages after `after_seq`, oldest first.

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod accounts;
 mod brain;
 mod durability;
 mod embed;

@@ -184,3 +184,31 @@ async fn a_visitor_token_never_reaches_the_logs_even_at_debug_level() {
     let leaked: Vec<&String> = logs.iter().filter(|line| line.contains(&token[..16])).collect();
     assert!(leaked.is_empty(), "the visitor token is in the logs: {leaked:?}");
 }
+
+#[tokio::test]
+async fn add_member_creates_an_account_that_can_sign_in_and_refuses_bad_input() {
+    let database = TestDatabase::new(Db::Sqlite).await;
+    let app = crate::helpers::spawn_app(&database).await;
+    let add = |email: &str, password: &str| {
+        server_command(&database)
+            .env("BATON_MEMBER_PASSWORD", password)
+            .args(["add-member", "--email", email, "--name", "Ana Agent", "--role", "agent"])
+            .output()
+            .expect("server add-member runs")
+    };
+
+    let added = add("ana@acme.test", "ana-password-123");
+    let too_short = add("bo@acme.test", "short");
+    let taken = add("ana@acme.test", "another-password-1");
+
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    assert!(String::from_utf8_lossy(&added.stdout).contains("Added Ana Agent <ana@acme.test> as agent"));
+    assert!(!too_short.status.success());
+    assert!(String::from_utf8_lossy(&too_short.stderr).contains("at least 12 characters"));
+    assert!(!taken.status.success());
+    assert!(String::from_utf8_lossy(&taken.stderr).contains("already exists"));
+    let ana = app.sign_in("ana@acme.test", "ana-password-123").await;
+    let (_, me) = app.call(&ana.client, "auth/me", serde_json::json!({})).await;
+    assert_eq!(me["member"]["role"], "agent");
+    app.stop().await;
+}
