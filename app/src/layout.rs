@@ -3,9 +3,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// Top bar and page body for the public site, the Inbox and Settings.
+/// Top bar and page body for the public site, the Inbox and Settings. `wide` pages
+/// (the Inbox) use the whole window instead of a centred column.
 #[component]
-pub fn AppFrame(children: Children) -> impl IntoView {
+pub fn AppFrame(#[prop(optional)] wide: bool, children: Children) -> impl IntoView {
     view! {
         <div class="frame">
             <header class="topbar">
@@ -19,7 +20,7 @@ pub fn AppFrame(children: Children) -> impl IntoView {
                     <a href="/settings">"Settings"</a>
                 </nav>
             </header>
-            <main class="page">{children()}</main>
+            <main class="page" class:wide=wide>{children()}</main>
         </div>
     }
 }

@@ -3,9 +3,12 @@
 //! browser. Nothing server-only lives here: the back end reaches this crate through
 //! server functions and the context the server provides.
 
+#![recursion_limit = "256"]
+
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod backend;
+pub mod browser;
 pub mod domain;
 pub mod error;
 pub mod home;

@@ -24,6 +24,22 @@ export const test = base.extend<Fixtures>({
   ],
 });
 
+/**
+ * Collects console errors and uncaught exceptions of a page the fixture does not
+ * watch (one from another browser context); `allowed` are the expected ones. Check
+ * the returned list at the end of the test.
+ */
+export function collectErrors(page: Page, allowed: RegExp[] = []): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const text = `${msg.text()} (${msg.location().url})`;
+    if (!allowed.some((pattern) => pattern.test(text))) problems.push(`console error: ${text}`);
+  });
+  return problems;
+}
+
 /** Navigates and waits until the WASM app has hydrated the page. */
 export async function openHydrated(page: Page, path: string) {
   const response = await page.goto(path);

@@ -55,6 +55,19 @@ pub struct Message {
     pub asks: Option<Ask>,
 }
 
+/// Inserts `message` in seq order unless a message with its seq is already there
+/// (one message can arrive twice: as a call's answer and over the socket).
+/// Returns whether it was new.
+pub fn merge_message(messages: &mut Vec<Message>, message: Message) -> bool {
+    match messages.binary_search_by_key(&message.seq, |m| m.seq) {
+        Ok(_) => false,
+        Err(at) => {
+            messages.insert(at, message);
+            true
+        }
+    }
+}
+
 /// Something a bot message asks the visitor to give.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

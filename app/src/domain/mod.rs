@@ -2,6 +2,7 @@
 //! `transition` function, and the typed live frames. Used by the server and both
 //! WASM surfaces, so every rule has exactly one home.
 
+pub mod clock;
 pub mod conversation;
 pub mod live;
 pub mod message;
@@ -12,7 +13,7 @@ pub mod widget;
 pub use conversation::{
     transition, AgentRef, Command, EscalationReason, Outcome, Rejected, State, StateKind, SystemNote,
 };
-pub use message::{Ask, Author, AuthorKind, ConversationSummary, Message, Note, Visitor};
+pub use message::{merge_message, Ask, Author, AuthorKind, ConversationSummary, Message, Note, Visitor};
 pub use team::{MemberView, Role};
 pub use text::{EmailAddress, MessageText};
 pub use widget::{LauncherPosition, WidgetLook};

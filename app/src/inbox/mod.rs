@@ -1,27 +1,37 @@
-//! The agents' Inbox at `/inbox`. Team members sign in first.
+//! The agents' Inbox at `/inbox`: sign in, then the views (Needs human, Mine, Open,
+//! Resolved, All) beside the open conversation, all kept live by `/live/inbox`.
 
+mod account;
 pub mod api;
+mod conversation;
+pub mod desk;
+mod list;
+#[cfg(feature = "hydrate")]
+mod live;
+mod login;
 
-use leptos::prelude::*;
+use leptos::{ev, prelude::*};
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use crate::{
-    auth::api::{current_member, login, logout, SessionResponse},
-    domain::{ConversationSummary, EscalationReason, MemberView},
+    auth::api::{current_member, logout, SessionResponse},
+    domain::{EscalationReason, MemberView},
     error::AppError,
     layout::AppFrame,
 };
-use api::{list_conversations, InboxFilter};
+use api::InboxFilter;
+use desk::{ComposerMode, Connection, Desk};
+pub use login::LoginForm;
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
-    // Bumped after sign-in and sign-out so the page asks the server again.
+    // Bumped after sign-in and sign-out (or an ended session) so the page asks again.
     let session = RwSignal::new(0u32);
     let member = Resource::new(move || session.get(), |_| current_member());
     view! {
-        <Title text="Inbox"/>
-        <AppFrame>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <AppFrame wide=true>
+            <Transition fallback=|| view! { <p class="muted inbox-loading">"Loading…"</p> }>
                 {move || {
                     member
                         .get()
@@ -29,7 +39,13 @@ pub fn InboxPage() -> impl IntoView {
                             Ok(SessionResponse { member: Some(member) }) => {
                                 view! { <SignedIn member session/> }.into_any()
                             }
-                            Ok(SessionResponse { member: None }) => view! { <LoginForm session/> }.into_any(),
+                            Ok(SessionResponse { member: None }) => {
+                                view! {
+                                    <Title text="Sign in"/>
+                                    <LoginForm session/>
+                                }
+                                    .into_any()
+                            }
                             Err(err) => view! { <ErrorCard err/> }.into_any(),
                         })
                 }}
@@ -44,133 +60,204 @@ fn ErrorCard(err: AppError) -> impl IntoView {
         <section class="card narrow" role="alert">
             <h1>"Something went wrong"</h1>
             <p class="error">{err.to_string()}</p>
+            <p><a class="button" href="/inbox">"Try again"</a></p>
         </section>
     }
 }
 
-/// Sign-in card for team members.
-#[component]
-pub fn LoginForm(session: RwSignal<u32>) -> impl IntoView {
-    let email = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
-    let ready = move || email.with(|e| looks_like_email(e)) && password.with(|p| !p.is_empty());
-    let sign_in = Action::new(|(email, password): &(String, String)| login(email.clone(), password.clone()));
-    let pending = sign_in.pending();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = sign_in.value().get() {
-            session.update(|n| *n += 1);
-        }
-    });
-    let error = move || match sign_in.value().get() {
-        Some(Err(err)) => Some(err.to_string()),
-        _ => None,
-    };
-    view! {
-        <section class="card narrow login">
-            <h1>"Sign in to Baton"</h1>
-            <p class="muted">"Team members only. Your admin creates your account."</p>
-            <form on:submit=move |ev| {
-                ev.prevent_default();
-                if ready() && !pending.get() {
-                    sign_in.dispatch((email.get(), password.get()));
-                }
-            }>
-                <label for="login-email">"Email"</label>
-                <input
-                    id="login-email"
-                    type="email"
-                    autocomplete="username"
-                    required
-                    prop:value=move || email.get()
-                    on:input=move |ev| email.set(event_target_value(&ev))
-                />
-                <label for="login-password">"Password"</label>
-                <input
-                    id="login-password"
-                    type="password"
-                    autocomplete="current-password"
-                    required
-                    prop:value=move || password.get()
-                    on:input=move |ev| password.set(event_target_value(&ev))
-                />
-                <p class="error" role="alert">{error}</p>
-                <button type="submit" class="primary" disabled=move || !ready() || pending.get()>
-                    {move || if pending.get() { "Signing in…" } else { "Sign in" }}
-                </button>
-            </form>
-        </section>
-    }
-}
-
-/// The signed-in view: who you are, and the queue of conversations waiting for a person.
+/// The signed-in Inbox: views and list on the left, the open conversation on the right
+/// (one at a time on a narrow screen).
 #[component]
 fn SignedIn(member: MemberView, session: RwSignal<u32>) -> impl IntoView {
+    let query = use_query_map();
+    let (view, selected) = query.with_untracked(|q| {
+        let view = q.get("view").as_deref().and_then(InboxFilter::parse).unwrap_or(InboxFilter::NeedsHuman);
+        (view, q.get("c").filter(|id| !id.is_empty()))
+    });
+    let desk = Desk::new(member.clone(), view, selected, session);
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        live::start(desk, session);
+    });
+    let shortcuts_open = RwSignal::new(false);
+    let password_open = RwSignal::new(false);
+    Effect::new(move |_| {
+        let handle = window_event_listener(ev::keydown, move |event| shortcut(desk, shortcuts_open, &event));
+        on_cleanup(move || handle.remove());
+    });
     let sign_out = Action::new(|_: &()| logout());
     Effect::new(move |_| {
         if sign_out.value().get().is_some() {
             session.update(|n| *n += 1);
         }
     });
-    let queue = Resource::new(|| (), |_| list_conversations(InboxFilter::NeedsHuman));
+    let title = move || match desk.counts.get().map(|c| c.needs_human) {
+        Some(waiting) if waiting > 0 => format!("({waiting}) Inbox"),
+        _ => "Inbox".to_owned(),
+    };
     view! {
-        <div class="inbox-head">
-            <h1>"Needs human"</h1>
-            <p class="muted">
-                "Signed in as " <strong>{member.name.clone()}</strong> " (" {member.role.as_str()} ") · "
-                <button class="link" on:click=move |_| { sign_out.dispatch(()); }>"Sign out"</button>
-            </p>
+        <Title text=title/>
+        <div class="inbox" class:showing=move || desk.selected.with(Option::is_some)>
+            <aside class="inbox-side" aria-label="Conversations">
+                <div class="inbox-me">
+                    <div>
+                        <strong>{member.name.clone()}</strong>
+                        <span class="muted">" · " {member.role.as_str()}</span>
+                    </div>
+                    <ConnectionBadge desk/>
+                </div>
+                <div class="inbox-tools">
+                    <NotificationToggle desk/>
+                    <button type="button" class="link" on:click=move |_| shortcuts_open.update(|open| *open = !*open)>
+                        "Shortcuts"
+                    </button>
+                    <button type="button" class="link" on:click=move |_| password_open.set(true)>"Change password"</button>
+                    <button type="button" class="link" on:click=move |_| { sign_out.dispatch(()); }>"Sign out"</button>
+                </div>
+                <list::Views desk/>
+                <list::ConversationList desk/>
+            </aside>
+            <section class="inbox-main" aria-label="Conversation">
+                <conversation::ConversationPane desk/>
+            </section>
         </div>
-        <Transition fallback=|| view! { <p class="muted">"Loading the queue…"</p> }>
-            {move || {
-                queue
-                    .get()
-                    .map(|result| match result {
-                        Ok(list) if list.conversations.is_empty() => {
-                            view! {
-                                <section class="card empty">
-                                    <p>"No one is waiting for a person right now."</p>
-                                </section>
-                            }
-                                .into_any()
-                        }
-                        Ok(list) => view! { <QueueTable conversations=list.conversations/> }.into_any(),
-                        Err(err) => view! { <ErrorCard err/> }.into_any(),
-                    })
-            }}
-        </Transition>
+        <Show when=move || shortcuts_open.get()>
+            <Shortcuts close=move || shortcuts_open.set(false)/>
+        </Show>
+        <Show when=move || password_open.get()>
+            <account::ChangePassword close=move || password_open.set(false)/>
+        </Show>
     }
 }
 
 #[component]
-fn QueueTable(conversations: Vec<ConversationSummary>) -> impl IntoView {
+fn ConnectionBadge(desk: Desk) -> impl IntoView {
+    let label = move || match desk.connection.get() {
+        Connection::Connecting => ("Connecting…", "connecting"),
+        Connection::Live => ("Live", "live"),
+        Connection::Offline => ("Reconnecting…", "offline"),
+    };
     view! {
-        <table class="card queue">
-            <thead>
-                <tr>
-                    <th scope="col">"Visitor"</th>
-                    <th scope="col">"Why"</th>
-                    <th scope="col">"What they need"</th>
-                    <th scope="col">"Waiting since"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {conversations
-                    .into_iter()
-                    .map(|c| {
-                        let visitor = c.visitor.name.clone().or(c.visitor.email.clone()).unwrap_or_else(|| "Anonymous visitor".into());
-                        view! {
-                            <tr>
-                                <td>{visitor}</td>
-                                <td>{c.reason.map(reason_label).unwrap_or("")}</td>
-                                <td>{c.summary.clone().unwrap_or_default()}</td>
-                                <td><time datetime=c.escalated_at.clone()>{c.escalated_at.clone().map(|at| at.replace('T', " ").chars().take(16).collect::<String>())}" UTC"</time></td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <span class=move || format!("connection-badge {}", label().1) role="status">{move || label().0}</span>
     }
+}
+
+/// Lets the agent turn on system notifications for new escalations.
+#[component]
+fn NotificationToggle(desk: Desk) -> impl IntoView {
+    view! {
+        {move || match desk.notifications.get() {
+            None => {
+                view! {
+                    <button type="button" class="link" on:click=move |_| desk.ask_for_notifications()>
+                        "Turn on notifications"
+                    </button>
+                }
+                    .into_any()
+            }
+            Some(true) => view! { <span class="muted small">"Notifications on"</span> }.into_any(),
+            Some(false) => {
+                view! {
+                    <span class="muted small" title="Allow notifications for this site in the browser's settings">
+                        "Notifications blocked"
+                    </span>
+                }
+                    .into_any()
+            }
+        }}
+    }
+}
+
+/// The keyboard shortcuts, as `?` or the Shortcuts button shows them.
+const SHORTCUTS: [(&str, &str); 10] = [
+    ("j / k", "Next / previous conversation"),
+    ("1 – 5", "Needs human, Mine, Open, Resolved, All"),
+    ("t", "Take over"),
+    ("r", "Reply"),
+    ("n", "Internal note"),
+    ("s", "Suggest a reply"),
+    ("e", "Resolve"),
+    ("Enter", "Send (Shift+Enter: new line)"),
+    ("Esc", "Close, or back to the list"),
+    ("?", "Show these shortcuts"),
+];
+
+#[component]
+fn Shortcuts(close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    view! {
+        <div class="dialog-backdrop" on:click=move |_| close()>
+            <div
+                class="dialog card"
+                role="dialog"
+                aria-modal="true"
+                aria-labelledby="shortcuts-title"
+                on:click=|ev| ev.stop_propagation()
+            >
+                <h2 id="shortcuts-title">"Keyboard shortcuts"</h2>
+                <dl class="shortcuts">
+                    {SHORTCUTS
+                        .into_iter()
+                        .map(|(keys, what)| view! { <dt><kbd>{keys}</kbd></dt><dd>{what}</dd> })
+                        .collect_view()}
+                </dl>
+                <button type="button" class="primary" on:click=move |_| close()>"Close"</button>
+            </div>
+        </div>
+    }
+}
+
+/// Keys that work anywhere but in a text field (there, only Escape).
+fn shortcut(desk: Desk, shortcuts_open: RwSignal<bool>, event: &leptos::web_sys::KeyboardEvent) {
+    if event.ctrl_key() || event.meta_key() || event.alt_key() || event.is_composing() {
+        return;
+    }
+    let key = event.key();
+    if key == "Escape" {
+        if shortcuts_open.get_untracked() {
+            shortcuts_open.set(false);
+        } else if desk.confirm_resolve.get_untracked() {
+            desk.confirm_resolve.set(false);
+        } else if !typing_in_a_field(event) {
+            desk.select(None);
+        }
+        return;
+    }
+    if typing_in_a_field(event) {
+        return;
+    }
+    let open = desk.selected.with_untracked(Option::is_some);
+    match key.as_str() {
+        "j" | "ArrowDown" => desk.step(1),
+        "k" | "ArrowUp" => desk.step(-1),
+        "1" | "2" | "3" | "4" | "5" => {
+            let index = key.parse::<usize>().unwrap_or(1) - 1;
+            if let Some(view) = InboxFilter::ALL.get(index) {
+                desk.show_view(*view);
+            }
+        }
+        "t" if open => desk.claim(),
+        "r" if open => {
+            desk.mode.set(ComposerMode::Reply);
+            desk.focus_composer.update(|n| *n += 1);
+        }
+        "n" if open => {
+            desk.mode.set(ComposerMode::Note);
+            desk.focus_composer.update(|n| *n += 1);
+        }
+        "s" if open => desk.draft_suggestion(true),
+        "e" if open => desk.confirm_resolve.set(true),
+        "?" => shortcuts_open.set(true),
+        _ => return,
+    }
+    event.prevent_default();
+}
+
+fn typing_in_a_field(event: &leptos::web_sys::KeyboardEvent) -> bool {
+    use leptos::wasm_bindgen::JsCast;
+    event
+        .target()
+        .and_then(|target| target.dyn_into::<leptos::web_sys::Element>().ok())
+        .is_some_and(|element| matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
 }
 
 pub fn reason_label(reason: EscalationReason) -> &'static str {
@@ -178,28 +265,5 @@ pub fn reason_label(reason: EscalationReason) -> &'static str {
         EscalationReason::ExplicitRequest => "Asked for a person",
         EscalationReason::Frustration => "Frustrated",
         EscalationReason::CannotResolve => "AI could not resolve",
-    }
-}
-
-/// A cheap shape check so the button only lights up for plausible input;
-/// the server does the real validation.
-fn looks_like_email(text: &str) -> bool {
-    let text = text.trim();
-    matches!(text.split_once('@'), Some((local, domain)) if !local.is_empty() && domain.contains('.') && !domain.ends_with('.'))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::looks_like_email;
-
-    #[test]
-    fn plausible_addresses_enable_sign_in_and_others_do_not() {
-        assert!(looks_like_email("jordan@acme.com"));
-        assert!(looks_like_email("  a@b.co "));
-        assert!(!looks_like_email(""));
-        assert!(!looks_like_email("jordan"));
-        assert!(!looks_like_email("@acme.com"));
-        assert!(!looks_like_email("jordan@acme"));
-        assert!(!looks_like_email("jordan@acme."));
     }
 }

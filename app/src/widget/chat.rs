@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Ask, Author, AuthorKind, Message, StateKind};
+use crate::domain::{merge_message as merge, Ask, Author, AuthorKind, Message, StateKind};
 
 /// The conversation a browser resumes: kept in the widget's localStorage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,18 +131,6 @@ impl Chat {
 
     pub fn last_seq(&self) -> i64 {
         self.messages.with_untracked(|m| m.last().map_or(0, |m| m.seq))
-    }
-}
-
-/// Inserts `message` in seq order unless a message with its seq is already there.
-/// Returns whether it was new.
-pub fn merge(messages: &mut Vec<Message>, message: Message) -> bool {
-    match messages.binary_search_by_key(&message.seq, |m| m.seq) {
-        Ok(_) => false,
-        Err(at) => {
-            messages.insert(at, message);
-            true
-        }
     }
 }
 

@@ -97,14 +97,6 @@ pub fn typing(chat: Chat) {
     }
 }
 
-/// A random client id for one outgoing message.
-fn new_client_id() -> String {
-    web_sys::window()
-        .and_then(|w| w.crypto().ok())
-        .map(|crypto| crypto.random_uuid())
-        .unwrap_or_else(|| format!("c{}", (js_sys::Math::random() * 1e16) as u64))
-}
-
 async fn call<T: DeserializeOwned>(path: &str, token: Option<&str>, body: &Value) -> Result<T, CallError> {
     let mut request = Request::post(&format!("/api/v1/{path}"));
     if let Some(token) = token {
@@ -156,7 +148,7 @@ async fn catch_up(chat: Chat, session: &Session) -> bool {
 /// The visitor sends `text`: it shows at once and goes out as soon as it can.
 pub fn submit(chat: Chat, text: String) {
     chat.notice.set(None);
-    chat.outgoing.update(|out| out.push(Outgoing { client_id: new_client_id(), text, waiting: false }));
+    chat.outgoing.update(|out| out.push(Outgoing { client_id: crate::browser::client_id(), text, waiting: false }));
     spawn_local(flush(chat));
 }
 

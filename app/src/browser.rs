@@ -1,0 +1,149 @@
+//! The few browser facilities the pages use outside of rendering: random ids, the
+//! clock, timers, the address bar, notifications and a chime. Only event handlers and
+//! effects reach these, and those run only in the browser; on the server they are
+//! inert stand-ins, so components need no `cfg` of their own.
+
+use std::time::Duration;
+
+pub use imp::*;
+
+#[cfg(feature = "hydrate")]
+mod imp {
+    use super::Duration;
+    use leptos::wasm_bindgen::JsValue;
+
+    /// A random id (a UUID) for one outgoing message.
+    pub fn client_id() -> String {
+        web_sys::window()
+            .and_then(|w| w.crypto().ok())
+            .map(|crypto| crypto.random_uuid())
+            .unwrap_or_else(|| format!("c{}", (js_sys::Math::random() * 1e16) as u64))
+    }
+
+    pub fn now_ms() -> i64 {
+        js_sys::Date::now() as i64
+    }
+
+    /// Runs `job` once after `delay`.
+    pub fn after(delay: Duration, job: impl FnOnce() + 'static) {
+        let millis = u32::try_from(delay.as_millis()).unwrap_or(u32::MAX);
+        gloo_timers::callback::Timeout::new(millis, job).forget();
+    }
+
+    /// Replaces the address bar's query without a navigation, so a reload or a shared
+    /// link opens the same view and conversation.
+    pub fn replace_query(query: &str) {
+        let Some(window) = web_sys::window() else { return };
+        let path = window.location().pathname().unwrap_or_default();
+        let url = if query.is_empty() { path } else { format!("{path}?{query}") };
+        if let Ok(history) = window.history() {
+            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&url));
+        }
+    }
+
+    /// "14:05" in the browser's own time zone.
+    pub fn local_clock(epoch_ms: i64) -> String {
+        let date = js_sys::Date::new(&JsValue::from_f64(epoch_ms as f64));
+        format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+    }
+
+    /// Whether notifications may be shown: `Some(true)` granted, `Some(false)` refused,
+    /// `None` not asked yet (or unsupported).
+    pub fn notifications_allowed() -> Option<bool> {
+        use web_sys::{Notification, NotificationPermission};
+        let supported = js_sys::Reflect::has(&js_sys::global(), &JsValue::from_str("Notification")).unwrap_or(false);
+        if !supported {
+            return Some(false);
+        }
+        match Notification::permission() {
+            NotificationPermission::Granted => Some(true),
+            NotificationPermission::Denied => Some(false),
+            _ => None,
+        }
+    }
+
+    /// Asks for permission (call from a click); `done` gets the answer.
+    pub fn ask_for_notifications(done: impl FnOnce(Option<bool>) + 'static) {
+        let Ok(promise) = web_sys::Notification::request_permission() else { return done(Some(false)) };
+        leptos::task::spawn_local(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+            done(notifications_allowed());
+        });
+    }
+
+    /// A system notification, when allowed; clicking it brings the Inbox forward.
+    pub fn notify(title: &str, body: &str) {
+        if notifications_allowed() != Some(true) {
+            return;
+        }
+        let options = web_sys::NotificationOptions::new();
+        options.set_body(body);
+        options.set_tag("baton-escalation");
+        if let Ok(notification) = web_sys::Notification::new_with_options(title, &options) {
+            let focus = leptos::wasm_bindgen::closure::Closure::<dyn FnMut()>::new(|| {
+                if let Some(window) = web_sys::window() {
+                    let _ = window.focus();
+                }
+            });
+            notification.set_onclick(Some(leptos::wasm_bindgen::JsCast::unchecked_ref(focus.as_ref())));
+            focus.forget();
+        }
+    }
+
+    /// Two short soft tones. Browsers allow sound only after the page has had a click
+    /// or a key press; before that this is silently skipped.
+    pub fn chime() {
+        let Ok(audio) = web_sys::AudioContext::new() else { return };
+        let start = audio.current_time();
+        for (offset, frequency) in [(0.0, 880.0), (0.16, 1320.0)] {
+            let (Ok(tone), Ok(gain)) = (audio.create_oscillator(), audio.create_gain()) else { return };
+            tone.frequency().set_value(frequency);
+            gain.gain().set_value(0.0);
+            let _ = gain.gain().linear_ramp_to_value_at_time(0.12, start + offset + 0.02);
+            let _ = gain.gain().linear_ramp_to_value_at_time(0.0, start + offset + 0.14);
+            if tone.connect_with_audio_node(&gain).is_err()
+                || gain.connect_with_audio_node(&audio.destination()).is_err()
+            {
+                return;
+            }
+            let _ = tone.start_with_when(start + offset);
+            let _ = tone.stop_with_when(start + offset + 0.15);
+        }
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+mod imp {
+    use super::Duration;
+
+    pub fn client_id() -> String {
+        String::new()
+    }
+
+    pub fn now_ms() -> i64 {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    pub fn after(_delay: Duration, _job: impl FnOnce() + 'static) {}
+
+    pub fn replace_query(_query: &str) {}
+
+    /// UTC on the server: nothing that shows a time renders before the browser loads it.
+    pub fn local_clock(epoch_ms: i64) -> String {
+        let minutes = epoch_ms.div_euclid(60_000);
+        format!("{:02}:{:02}", minutes.div_euclid(60).rem_euclid(24), minutes.rem_euclid(60))
+    }
+
+    pub fn notifications_allowed() -> Option<bool> {
+        None
+    }
+
+    pub fn ask_for_notifications(done: impl FnOnce(Option<bool>) + 'static) {
+        done(None);
+    }
+
+    pub fn notify(_title: &str, _body: &str) {}
+
+    pub fn chime() {}
+}
