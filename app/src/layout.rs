@@ -25,6 +25,34 @@ pub fn AppFrame(#[prop(optional)] wide: bool, children: Children) -> impl IntoVi
     }
 }
 
+/// A modal dialog over the dimmed page; a click outside it calls `close`.
+#[component]
+pub fn Dialog(
+    title: &'static str,
+    close: impl Fn() + Copy + Send + Sync + 'static,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <div class="dialog-backdrop" on:click=move |_| close()>
+            <div class="dialog card" role="dialog" aria-modal="true" aria-label=title on:click=|ev| ev.stop_propagation()>
+                <h2>{title}</h2>
+                {children()}
+            </div>
+        </div>
+    }
+}
+
+/// Keeps a scrolling list showing its newest (last) line whenever `changes` (which
+/// reads the signals the list is drawn from) reports a change.
+pub fn follow_newest(list: NodeRef<leptos::html::Ol>, changes: impl Fn() + 'static) {
+    Effect::new(move |_| {
+        changes();
+        if let Some(list) = list.get() {
+            list.set_scroll_top(list.scroll_height());
+        }
+    });
+}
+
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]

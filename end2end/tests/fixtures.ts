@@ -10,13 +10,7 @@ export const test = base.extend<Fixtures>({
   allowConsoleError: [
     async ({ page }, use) => {
       const allowed: RegExp[] = [];
-      const problems: string[] = [];
-      page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-      page.on('console', (msg) => {
-        if (msg.type() !== 'error') return;
-        const text = `${msg.text()} (${msg.location().url})`;
-        if (!allowed.some((pattern) => pattern.test(text))) problems.push(`console error: ${text}`);
-      });
+      const problems = collectErrors(page, allowed);
       await use((pattern) => allowed.push(pattern));
       expect(problems, 'the page logged errors').toEqual([]);
     },
@@ -25,9 +19,10 @@ export const test = base.extend<Fixtures>({
 });
 
 /**
- * Collects console errors and uncaught exceptions of a page the fixture does not
- * watch (one from another browser context); `allowed` are the expected ones. Check
- * the returned list at the end of the test.
+ * Collects a page's console errors and uncaught exceptions, but for those matching
+ * `allowed` (read when an error happens, so patterns may be added later). The
+ * fixture does this for `page`; a test calls it for pages of other browser contexts
+ * and checks the returned list at its end.
  */
 export function collectErrors(page: Page, allowed: RegExp[] = []): string[] {
   const problems: string[] = [];

@@ -3,8 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::auth::api::change_password;
-use crate::domain::team::MIN_PASSWORD_CHARS;
+use crate::{auth::api::change_password, domain::team::MIN_PASSWORD_CHARS, layout::Dialog};
 
 #[component]
 pub fn ChangePassword(close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
@@ -28,49 +27,40 @@ pub fn ChangePassword(close: impl Fn() + Copy + Send + Sync + 'static) -> impl I
         _ => None,
     };
     view! {
-        <div class="dialog-backdrop" on:click=move |_| close()>
-            <div
-                class="dialog card"
-                role="dialog"
-                aria-modal="true"
-                aria-labelledby="password-title"
-                on:click=|ev| ev.stop_propagation()
+        <Dialog title="Change your password" close>
+            <Show
+                when=done
+                fallback=move || view! {
+                    <form on:submit=move |ev| {
+                        ev.prevent_default();
+                        if ready() && !pending.get() {
+                            change.dispatch((current.get(), new.get()));
+                        }
+                    }>
+                        <label for="password-current">"Current password"</label>
+                        <input id="password-current" type="password" autocomplete="current-password"
+                            prop:value=move || current.get() on:input=move |ev| current.set(event_target_value(&ev))/>
+                        <label for="password-new">"New password"</label>
+                        <input id="password-new" type="password" autocomplete="new-password"
+                            prop:value=move || new.get() on:input=move |ev| new.set(event_target_value(&ev))/>
+                        <label for="password-again">"New password, again"</label>
+                        <input id="password-again" type="password" autocomplete="new-password"
+                            prop:value=move || again.get() on:input=move |ev| again.set(event_target_value(&ev))/>
+                        <p class="error" role="alert">{problem}</p>
+                        <div class="dialog-actions">
+                            <button type="button" on:click=move |_| close()>"Cancel"</button>
+                            <button type="submit" class="primary" disabled=move || !ready() || pending.get()>
+                                {move || if pending.get() { "Changing…" } else { "Change password" }}
+                            </button>
+                        </div>
+                    </form>
+                }
             >
-                <h2 id="password-title">"Change your password"</h2>
-                <Show
-                    when=done
-                    fallback=move || view! {
-                        <form on:submit=move |ev| {
-                            ev.prevent_default();
-                            if ready() && !pending.get() {
-                                change.dispatch((current.get(), new.get()));
-                            }
-                        }>
-                            <label for="password-current">"Current password"</label>
-                            <input id="password-current" type="password" autocomplete="current-password"
-                                prop:value=move || current.get() on:input=move |ev| current.set(event_target_value(&ev))/>
-                            <label for="password-new">"New password"</label>
-                            <input id="password-new" type="password" autocomplete="new-password"
-                                prop:value=move || new.get() on:input=move |ev| new.set(event_target_value(&ev))/>
-                            <label for="password-again">"New password, again"</label>
-                            <input id="password-again" type="password" autocomplete="new-password"
-                                prop:value=move || again.get() on:input=move |ev| again.set(event_target_value(&ev))/>
-                            <p class="error" role="alert">{problem}</p>
-                            <div class="dialog-actions">
-                                <button type="button" on:click=move |_| close()>"Cancel"</button>
-                                <button type="submit" class="primary" disabled=move || !ready() || pending.get()>
-                                    {move || if pending.get() { "Changing…" } else { "Change password" }}
-                                </button>
-                            </div>
-                        </form>
-                    }
-                >
-                    <p role="status">"Your password is changed. Every other session of yours has been signed out."</p>
-                    <div class="dialog-actions">
-                        <button type="button" class="primary" on:click=move |_| close()>"Done"</button>
-                    </div>
-                </Show>
-            </div>
-        </div>
+                <p role="status">"Your password is changed. Every other session of yours has been signed out."</p>
+                <div class="dialog-actions">
+                    <button type="button" class="primary" on:click=move |_| close()>"Done"</button>
+                </div>
+            </Show>
+        </Dialog>
     }
 }

@@ -13,6 +13,7 @@ use crate::{
     domain::{
         clock, AuthorKind, ConversationSummary, Message, Note, Role, StateKind, CHAR_HINT_FROM, MAX_MESSAGE_CHARS,
     },
+    layout::{follow_newest, Dialog},
 };
 
 #[component]
@@ -49,14 +50,10 @@ fn Open(desk: Desk) -> impl IntoView {
     let admin = desk.me.with_value(|me| me.role == Role::Admin);
     let can_resolve = move || state() == Some(StateKind::Claimed) && (desk.holding() || admin);
     let list = NodeRef::<leptos::html::Ol>::new();
-    // Keep the newest line in view.
-    Effect::new(move |_| {
+    follow_newest(list, move || {
         desk.messages.track();
         desk.notes.track();
         desk.outgoing.track();
-        if let Some(list) = list.get() {
-            list.set_scroll_top(list.scroll_height());
-        }
     });
     view! {
         <header class="conversation-head">
@@ -376,31 +373,17 @@ fn Composer(desk: Desk) -> impl IntoView {
 fn ConfirmResolve(desk: Desk) -> impl IntoView {
     let who = desk.open.with_untracked(|c| c.as_ref().map(visitor_label)).unwrap_or_default();
     view! {
-        <div class="dialog-backdrop" on:click=move |_| desk.confirm_resolve.set(false)>
-            <div
-                class="dialog card"
-                role="dialog"
-                aria-modal="true"
-                aria-labelledby="resolve-title"
-                on:click=|ev| ev.stop_propagation()
-            >
-                <h2 id="resolve-title">"Resolve this conversation?"</h2>
-                <p>
-                    "The AI assistant takes the chat back: it answers " {who} "'s next message. "
-                    "The conversation moves to Resolved, with its transcript and notes."
-                </p>
-                <div class="dialog-actions">
-                    <button type="button" on:click=move |_| desk.confirm_resolve.set(false)>"Cancel"</button>
-                    <button
-                        type="button"
-                        class="primary"
-                        disabled=move || desk.resolving.get()
-                        on:click=move |_| desk.resolve()
-                    >
-                        {move || if desk.resolving.get() { "Resolving…" } else { "Resolve and hand back to the AI" }}
-                    </button>
-                </div>
+        <Dialog title="Resolve this conversation?" close=move || desk.confirm_resolve.set(false)>
+            <p>
+                "The AI assistant takes the chat back: it answers " {who} "'s next message. "
+                "The conversation moves to Resolved, with its transcript and notes."
+            </p>
+            <div class="dialog-actions">
+                <button type="button" on:click=move |_| desk.confirm_resolve.set(false)>"Cancel"</button>
+                <button type="button" class="primary" disabled=move || desk.resolving.get() on:click=move |_| desk.resolve()>
+                    {move || if desk.resolving.get() { "Resolving…" } else { "Resolve and hand back to the AI" }}
+                </button>
             </div>
-        </div>
+        </Dialog>
     }
 }

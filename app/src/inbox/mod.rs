@@ -18,7 +18,7 @@ use crate::{
     auth::api::{current_member, logout, SessionResponse},
     domain::{EscalationReason, MemberView},
     error::AppError,
-    layout::AppFrame,
+    layout::{AppFrame, Dialog},
 };
 use api::InboxFilter;
 use desk::{ComposerMode, Connection, Desk};
@@ -185,24 +185,12 @@ const SHORTCUTS: [(&str, &str); 10] = [
 #[component]
 fn Shortcuts(close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     view! {
-        <div class="dialog-backdrop" on:click=move |_| close()>
-            <div
-                class="dialog card"
-                role="dialog"
-                aria-modal="true"
-                aria-labelledby="shortcuts-title"
-                on:click=|ev| ev.stop_propagation()
-            >
-                <h2 id="shortcuts-title">"Keyboard shortcuts"</h2>
-                <dl class="shortcuts">
-                    {SHORTCUTS
-                        .into_iter()
-                        .map(|(keys, what)| view! { <dt><kbd>{keys}</kbd></dt><dd>{what}</dd> })
-                        .collect_view()}
-                </dl>
-                <button type="button" class="primary" on:click=move |_| close()>"Close"</button>
-            </div>
-        </div>
+        <Dialog title="Keyboard shortcuts" close>
+            <dl class="shortcuts">
+                {SHORTCUTS.into_iter().map(|(keys, what)| view! { <dt><kbd>{keys}</kbd></dt><dd>{what}</dd> }).collect_view()}
+            </dl>
+            <button type="button" class="primary" on:click=move |_| close()>"Close"</button>
+        </Dialog>
     }
 }
 

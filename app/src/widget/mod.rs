@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use crate::layout::follow_newest;
 use crate::{
     domain::{AuthorKind, EmailAddress, Message, StateKind, WidgetLook, CHAR_HINT_FROM, MAX_MESSAGE_CHARS},
     error::AppError,
@@ -91,14 +92,10 @@ fn Widget(look: WidgetLook) -> impl IntoView {
     let initial = look.title.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default();
     let greeting = look.greeting.clone();
     let list = NodeRef::<leptos::html::Ol>::new();
-    // Keep the newest message in view.
-    Effect::new(move |_| {
+    follow_newest(list, move || {
         chat.messages.track();
         chat.outgoing.track();
         chat.typing.track();
-        if let Some(list) = list.get() {
-            list.set_scroll_top(list.scroll_height());
-        }
     });
     view! {
         <Title text=look.title.clone()/>
