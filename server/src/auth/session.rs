@@ -71,14 +71,13 @@ impl SqlSessionStore {
 }
 
 impl SqlSessionStore {
-    /// Inserts the record; `on_conflict` says what a clash of ids does. True if a row was written.
-    async fn write(&self, record: &Record, on_conflict: &str) -> session_store::Result<bool> {
+    /// Inserts the record unless its id is taken. True if a row was written.
+    async fn insert(&self, record: &Record) -> session_store::Result<bool> {
         let data = serde_json::to_string(record).map_err(backend)?;
-        let sql = format!(
-            "INSERT INTO sessions (id, member_id, data, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT {on_conflict}"
-        );
+        let sql = "INSERT INTO sessions (id, member_id, data, expires_at) VALUES ($1, $2, $3, $4) \
+                   ON CONFLICT (id) DO NOTHING";
         let mut tx = self.store.begin_write().await.map_err(backend)?;
-        let written = sqlx::query(&sql)
+        let written = sqlx::query(sql)
             .bind(record.id.to_string())
             .bind(member_of(record))
             .bind(data)
@@ -108,16 +107,27 @@ fn member_of(record: &Record) -> Option<String> {
 impl SessionStore for SqlSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         // Ids are 128 random bits; on the astronomically rare collision, draw again.
-        while !self.write(record, "(id) DO NOTHING").await? {
+        while !self.insert(record).await? {
             record.id = Id::default();
         }
         Ok(())
     }
 
+    /// Updates a session that exists, and never writes one back: a session ended while
+    /// one of its requests was in flight (signed out elsewhere, password changed) must
+    /// stay ended when that request finishes and saves its new expiry.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let conflict = "(id) DO UPDATE SET member_id = excluded.member_id, data = excluded.data, \
-                        expires_at = excluded.expires_at";
-        self.write(record, conflict).await.map(|_| ())
+        let data = serde_json::to_string(record).map_err(backend)?;
+        let mut tx = self.store.begin_write().await.map_err(backend)?;
+        sqlx::query("UPDATE sessions SET member_id = $2, data = $3, expires_at = $4 WHERE id = $1")
+            .bind(record.id.to_string())
+            .bind(member_of(record))
+            .bind(data)
+            .bind(expires_ms(record))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {

@@ -135,7 +135,36 @@ async fn only_the_agent_holding_the_chat_is_shown_typing_to_the_visitor(db: Db) 
     app.stop().await;
 }
 
+async fn a_request_in_flight_cannot_bring_an_ended_session_back(db: Db) {
+    use server::auth::session::{end_other_sessions, SqlSessionStore};
+    use tower_sessions::{
+        session::{Id, Record},
+        SessionStore,
+    };
+    let database = TestDatabase::new(db).await;
+    let app = spawn_app(&database).await;
+    let admin = app.admin().await;
+    let store = inspect(&database).await;
+    let sessions = SqlSessionStore::new(store.clone());
+    let mut record = Record {
+        id: Id::default(),
+        data: [("member_id".to_owned(), json!(admin.id))].into_iter().collect(),
+        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+    };
+    sessions.create(&mut record).await.unwrap();
+    assert!(sessions.load(&record.id).await.unwrap().is_some());
+
+    // The password changed in another session while a request of this one was in
+    // flight; that request now saves the session's new expiry.
+    end_other_sessions(&store, &admin.id, &Id::default()).await.unwrap();
+    sessions.save(&record).await.unwrap();
+
+    assert!(sessions.load(&record.id).await.unwrap().is_none(), "the ended session stays ended");
+    app.stop().await;
+}
+
 on_both_databases!(
+    a_request_in_flight_cannot_bring_an_ended_session_back,
     only_the_agent_holding_the_chat_is_shown_typing_to_the_visitor,
     changing_the_password_ends_the_other_sessions_and_their_sockets,
     a_password_change_needs_a_session_and_baton_s_own_origin,
