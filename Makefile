@@ -33,6 +33,7 @@ eval:
 
 build: setup
 	cargo leptos build --release
+	./.ci/build-widget
 
 setup:
 	./.ci/setup

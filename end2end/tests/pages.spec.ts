@@ -30,3 +30,17 @@ test('navigation links lead from the home page to the Inbox', async ({ page }) =
   await expect(page).toHaveURL(/\/inbox$/);
   await expect(page.getByRole('heading', { name: 'Sign in to Baton' })).toBeVisible();
 });
+
+test('the widget page hydrates with the widget bundle, and other pages with the whole app', async ({ page }) => {
+  const wasm: string[] = [];
+  page.on('request', (request) => {
+    if (request.url().endsWith('.wasm')) wasm.push(new URL(request.url()).pathname);
+  });
+  await openHydrated(page, '/widget/demo');
+  await expect(page.getByLabel('Message')).toBeEditable();
+  expect(wasm).toEqual(['/pkg/widget.wasm']);
+
+  wasm.length = 0;
+  await openHydrated(page, '/inbox');
+  expect(wasm).toEqual(['/pkg/baton.wasm']);
+});
