@@ -73,9 +73,15 @@ impl SqlSessionStore {
 impl SqlSessionStore {
     /// Inserts the record unless its id is taken. True if a row was written.
     async fn insert(&self, record: &Record) -> session_store::Result<bool> {
-        let data = serde_json::to_string(record).map_err(backend)?;
         let sql = "INSERT INTO sessions (id, member_id, data, expires_at) VALUES ($1, $2, $3, $4) \
                    ON CONFLICT (id) DO NOTHING";
+        Ok(self.write(sql, record).await? == 1)
+    }
+
+    /// Runs `sql` with the record's id, member, data and expiry as `$1`..`$4`, in a write
+    /// transaction; returns the rows affected.
+    async fn write(&self, sql: &str, record: &Record) -> session_store::Result<u64> {
+        let data = serde_json::to_string(record).map_err(backend)?;
         let mut tx = self.store.begin_write().await.map_err(backend)?;
         let written = sqlx::query(sql)
             .bind(record.id.to_string())
@@ -87,7 +93,7 @@ impl SqlSessionStore {
             .map_err(backend)?
             .rows_affected();
         tx.commit().await.map_err(backend)?;
-        Ok(written == 1)
+        Ok(written)
     }
 }
 
@@ -117,17 +123,8 @@ impl SessionStore for SqlSessionStore {
     /// one of its requests was in flight (signed out elsewhere, password changed) must
     /// stay ended when that request finishes and saves its new expiry.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let data = serde_json::to_string(record).map_err(backend)?;
-        let mut tx = self.store.begin_write().await.map_err(backend)?;
-        sqlx::query("UPDATE sessions SET member_id = $2, data = $3, expires_at = $4 WHERE id = $1")
-            .bind(record.id.to_string())
-            .bind(member_of(record))
-            .bind(data)
-            .bind(expires_ms(record))
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        tx.commit().await.map_err(backend)
+        let sql = "UPDATE sessions SET member_id = $2, data = $3, expires_at = $4 WHERE id = $1";
+        self.write(sql, record).await.map(|_| ())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {

@@ -152,7 +152,10 @@ async fn a_request_in_flight_cannot_bring_an_ended_session_back(db: Db) {
         expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
     };
     sessions.create(&mut record).await.unwrap();
-    assert!(sessions.load(&record.id).await.unwrap().is_some());
+    record.data.insert("seen".to_owned(), json!(1));
+    sessions.save(&record).await.unwrap();
+    let stored = sessions.load(&record.id).await.unwrap().expect("the session is stored");
+    assert_eq!(stored.data["seen"], 1, "saving updates a live session");
 
     // The password changed in another session while a request of this one was in
     // flight; that request now saves the session's new expiry.
