@@ -1,16 +1,94 @@
 //! The few browser facilities the pages use outside of rendering: random ids, the
-//! clock, timers, the address bar, notifications and a chime. Only event handlers and
+//! clock, timers, the address bar, notifications, a chime, and the outgoing side of
+//! the live sockets. Only event handlers and
 //! effects reach these, and those run only in the browser; on the server they are
 //! inert stand-ins, so components need no `cfg` of their own.
 
 use std::time::Duration;
 
+use leptos::prelude::*;
+
 pub use imp::*;
+
+/// The longest wait between two attempts to reconnect a live socket.
+pub const LONGEST_BACKOFF: Duration = Duration::from_secs(15);
+/// "Typing" goes out at most this often (milliseconds).
+const TYPING_EVERY_MS: i64 = 2500;
+
+/// A live socket's outgoing side, shared by the widget and the Inbox: the frames the
+/// page sends while its socket is open, and the throttle on its "typing" signal.
+#[derive(Clone, Copy)]
+pub struct Outbox {
+    #[cfg(feature = "hydrate")]
+    sender: StoredValue<Option<futures_channel::mpsc::UnboundedSender<String>>, LocalStorage>,
+    typing_sent: StoredValue<i64>,
+}
+
+impl Default for Outbox {
+    fn default() -> Outbox {
+        Outbox {
+            #[cfg(feature = "hydrate")]
+            sender: StoredValue::new_local(None),
+            typing_sent: StoredValue::new(0),
+        }
+    }
+}
+
+impl Outbox {
+    /// From now on frames go out through `sink`, the open socket's sending half.
+    #[cfg(feature = "hydrate")]
+    pub fn open(
+        &self,
+        sink: futures_util::stream::SplitSink<gloo_net::websocket::futures::WebSocket, gloo_net::websocket::Message>,
+    ) {
+        use futures_util::StreamExt;
+        use gloo_net::websocket::{Message, WebSocketError};
+        let (sender, queued) = futures_channel::mpsc::unbounded::<String>();
+        self.sender.set_value(Some(sender));
+        leptos::task::spawn_local(async move {
+            let _ = queued.map(|text| Ok::<_, WebSocketError>(Message::Text(text))).forward(sink).await;
+        });
+    }
+
+    /// The socket is gone: frames have nowhere to go until the next `open`.
+    pub fn close(&self) {
+        #[cfg(feature = "hydrate")]
+        self.sender.set_value(None);
+    }
+
+    /// Queues a frame; false when no socket is open.
+    fn send(&self, frame: String) -> bool {
+        #[cfg(feature = "hydrate")]
+        return self
+            .sender
+            .with_value(|sender| sender.as_ref().is_some_and(|sender| sender.unbounded_send(frame).is_ok()));
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = frame;
+            false
+        }
+    }
+
+    /// Sends the "typing" frame `frame()` unless one went out in the last few seconds.
+    pub fn typing(&self, frame: impl FnOnce() -> String) {
+        let now = now_ms();
+        if now - self.typing_sent.get_value() >= TYPING_EVERY_MS && self.send(frame()) {
+            self.typing_sent.set_value(now);
+        }
+    }
+}
 
 #[cfg(feature = "hydrate")]
 mod imp {
     use super::Duration;
     use leptos::wasm_bindgen::JsValue;
+
+    /// `ws(s)://<this page's host><path>`: the address of one of Baton's live sockets.
+    pub fn socket_url(path: &str) -> Option<String> {
+        let location = web_sys::window()?.location();
+        let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
+        Some(format!("{scheme}://{}{path}", location.host().ok()?))
+    }
 
     /// A random id (a UUID) for one outgoing message.
     pub fn client_id() -> String {

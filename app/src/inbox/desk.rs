@@ -23,8 +23,6 @@ use crate::{
 
 /// How long a "typing" signal shows without a new one.
 const TYPING_SHOWS_FOR: Duration = Duration::from_secs(4);
-/// The agent's own "typing" goes out at most this often (milliseconds).
-const TYPING_EVERY_MS: i64 = 2500;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Load {
@@ -111,10 +109,8 @@ pub struct Desk {
     queue_known: StoredValue<bool>,
     counts_loading: StoredValue<bool>,
     counts_again: StoredValue<bool>,
-    typing_sent: StoredValue<i64>,
-    /// Frames for the live socket while it is open (browser only).
-    #[cfg(feature = "hydrate")]
-    pub outbox: StoredValue<Option<futures_channel::mpsc::UnboundedSender<String>>, LocalStorage>,
+    /// Frames for the live socket while it is open.
+    pub outbox: browser::Outbox,
 }
 
 impl Desk {
@@ -148,9 +144,7 @@ impl Desk {
             queue_known: StoredValue::new(false),
             counts_loading: StoredValue::new(false),
             counts_again: StoredValue::new(false),
-            typing_sent: StoredValue::new(0),
-            #[cfg(feature = "hydrate")]
-            outbox: StoredValue::new_local(None),
+            outbox: browser::Outbox::default(),
         }
     }
 
@@ -619,25 +613,8 @@ impl Desk {
         if self.mode.get_untracked() != ComposerMode::Reply || !self.holding() {
             return;
         }
-        let now = browser::now_ms();
-        if now - self.typing_sent.get_value() < TYPING_EVERY_MS {
-            return;
-        }
         let Some(id) = self.selected.get_untracked() else { return };
-        let frame = serde_json::json!({"type": "typing", "conversation_id": id}).to_string();
-        if self.send_frame(frame) {
-            self.typing_sent.set_value(now);
-        }
-    }
-
-    #[cfg(feature = "hydrate")]
-    fn send_frame(&self, frame: String) -> bool {
-        self.outbox.with_value(|outbox| outbox.as_ref().is_some_and(|outbox| outbox.unbounded_send(frame).is_ok()))
-    }
-
-    #[cfg(not(feature = "hydrate"))]
-    fn send_frame(&self, _frame: String) -> bool {
-        false
+        self.outbox.typing(|| serde_json::json!({"type": "typing", "conversation_id": id}).to_string());
     }
 
     pub fn ask_for_notifications(self) {

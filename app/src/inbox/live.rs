@@ -6,9 +6,8 @@
 
 use std::time::Duration;
 
-use futures_channel::mpsc;
 use futures_util::{SinkExt, StreamExt};
-use gloo_net::websocket::{futures::WebSocket, Message as Frame, WebSocketError};
+use gloo_net::websocket::{futures::WebSocket, Message as Frame};
 use gloo_timers::future::sleep;
 use leptos::{prelude::*, task::spawn_local};
 
@@ -19,15 +18,8 @@ use crate::{
     domain::live::TeamEvent,
 };
 
-const LONGEST_BACKOFF: Duration = Duration::from_secs(15);
 /// How often waiting times move on.
 const CLOCK_EVERY: Duration = Duration::from_secs(15);
-
-fn socket_url() -> Option<String> {
-    let location = web_sys::window()?.location();
-    let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
-    Some(format!("{scheme}://{}/live/inbox", location.host().ok()?))
-}
 
 /// Starts the Inbox's live side: the socket, the clock, the first load.
 pub fn start(desk: Desk, session: RwSignal<u32>) {
@@ -46,15 +38,11 @@ pub fn start(desk: Desk, session: RwSignal<u32>) {
         let mut loaded = false;
         while signed_in() {
             desk.connection.set(if was_live { Connection::Offline } else { Connection::Connecting });
-            if let Some(socket) = socket_url().and_then(|url| WebSocket::open(&url).ok()) {
+            if let Some(socket) = browser::socket_url("/live/inbox").and_then(|url| WebSocket::open(&url).ok()) {
                 let (mut send, mut frames) = socket.split();
                 // The first frame goes out once the socket is open; its pong says it is live.
                 if send.send(Frame::Text(r#"{"type":"ping"}"#.to_owned())).await.is_ok() {
-                    let (outbox, queued) = mpsc::unbounded::<String>();
-                    desk.outbox.set_value(Some(outbox));
-                    spawn_local(async move {
-                        let _ = queued.map(|text| Ok::<_, WebSocketError>(Frame::Text(text))).forward(send).await;
-                    });
+                    desk.outbox.open(send);
                     let mut live = false;
                     while let Some(Ok(frame)) = frames.next().await {
                         if !signed_in() {
@@ -81,7 +69,7 @@ pub fn start(desk: Desk, session: RwSignal<u32>) {
             if !signed_in() {
                 return;
             }
-            desk.outbox.set_value(None);
+            desk.outbox.close();
             desk.connection.set(Connection::Offline);
             if !loaded {
                 // No live feed yet: show what there is meanwhile.
@@ -96,7 +84,7 @@ pub fn start(desk: Desk, session: RwSignal<u32>) {
                 return;
             }
             sleep(backoff).await;
-            backoff = (backoff * 2).min(LONGEST_BACKOFF);
+            backoff = (backoff * 2).min(browser::LONGEST_BACKOFF);
         }
     });
 }

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::browser::Outbox;
 use crate::domain::{merge_message as merge, Ask, Author, AuthorKind, Message, StateKind};
 
 /// The conversation a browser resumes: kept in the widget's localStorage.
@@ -53,11 +54,8 @@ pub struct Chat {
     pub open: RwSignal<bool>,
     /// Messages from the bot or the team that arrived while the widget was closed.
     pub unread: RwSignal<u32>,
-    /// Frames for the live socket while it is open (browser only).
-    #[cfg(feature = "hydrate")]
-    pub outbox: StoredValue<Option<futures_channel::mpsc::UnboundedSender<String>>, LocalStorage>,
-    /// When the visitor's last "typing" went out (ms since the epoch).
-    pub typing_sent: StoredValue<f64>,
+    /// Frames for the live socket while it is open.
+    pub outbox: Outbox,
 }
 
 impl Chat {
@@ -75,9 +73,7 @@ impl Chat {
             embedded: RwSignal::new(false),
             open: RwSignal::new(true),
             unread: RwSignal::new(0),
-            #[cfg(feature = "hydrate")]
-            outbox: StoredValue::new_local(None),
-            typing_sent: StoredValue::new(0.0),
+            outbox: Outbox::default(),
         }
     }
 

@@ -5,11 +5,10 @@
 //! the outgoing queue and go out with their `client_id` once the connection is
 //! back; the server stores each client id once, so a retry never duplicates.
 
-use futures_channel::mpsc;
 use futures_util::{SinkExt, StreamExt};
 use gloo_net::{
     http::Request,
-    websocket::{futures::WebSocket, Message as Frame, WebSocketError},
+    websocket::{futures::WebSocket, Message as Frame},
 };
 use gloo_timers::future::sleep;
 use leptos::{prelude::*, task::spawn_local};
@@ -23,11 +22,8 @@ use super::{
 };
 use crate::{domain::live::VisitorEvent, error::ErrorDetail};
 
-const LONGEST_BACKOFF: Duration = Duration::from_secs(15);
 /// How soon a message that could not be sent is tried again.
 const RESEND_AFTER: Duration = Duration::from_secs(2);
-/// The visitor's "typing" goes out at most this often (milliseconds).
-const TYPING_EVERY_MS: f64 = 2500.0;
 
 enum CallError {
     /// No answer: offline, or the server is down.
@@ -71,7 +67,7 @@ fn forget(chat: Chat) {
     chat.session.set(None);
     chat.state.set(None);
     chat.connection.set(Connection::Idle);
-    chat.outbox.set_value(None);
+    chat.outbox.close();
 }
 
 /// After a help-desk handoff: a clean slate; the next message starts a new conversation.
@@ -85,16 +81,7 @@ pub fn start_over(chat: Chat) {
 
 /// The visitor is typing: the team sees it (sent at most every few seconds).
 pub fn typing(chat: Chat) {
-    let now = js_sys::Date::now();
-    if now - chat.typing_sent.get_value() < TYPING_EVERY_MS {
-        return;
-    }
-    let sent = chat.outbox.with_value(|outbox| {
-        outbox.as_ref().is_some_and(|outbox| outbox.unbounded_send(json!({"type": "typing"}).to_string()).is_ok())
-    });
-    if sent {
-        chat.typing_sent.set_value(now);
-    }
+    chat.outbox.typing(|| json!({"type": "typing"}).to_string());
 }
 
 async fn call<T: DeserializeOwned>(path: &str, token: Option<&str>, body: &Value) -> Result<T, CallError> {
@@ -225,10 +212,10 @@ async fn flush(chat: Chat) {
 }
 
 fn socket_url(session: &Session, after_seq: i64) -> Option<String> {
-    let location = web_sys::window()?.location();
-    let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
-    let host = location.host().ok()?;
-    Some(format!("{scheme}://{host}/live/widget?conversation_id={}&after_seq={after_seq}", session.conversation_id))
+    crate::browser::socket_url(&format!(
+        "/live/widget?conversation_id={}&after_seq={after_seq}",
+        session.conversation_id
+    ))
 }
 
 /// Keeps the live socket of `session` open until the conversation is gone.
@@ -246,11 +233,7 @@ fn connect(chat: Chat, session: Session) {
                     let auth = json!({"type": "auth", "token": session.token}).to_string();
                     if send.send(Frame::Text(auth)).await.is_ok() {
                         // Frames the widget sends later (typing) go through the outbox.
-                        let (outbox, queued) = mpsc::unbounded::<String>();
-                        chat.outbox.set_value(Some(outbox));
-                        spawn_local(async move {
-                            let _ = queued.map(|text| Ok::<_, WebSocketError>(Frame::Text(text))).forward(send).await;
-                        });
+                        chat.outbox.open(send);
                         let mut live = false;
                         while let Some(Ok(frame)) = frames.next().await {
                             if !chat.shows(&session) {
@@ -273,14 +256,14 @@ fn connect(chat: Chat, session: Session) {
                 // The visitor started over: this conversation is no longer shown.
                 return;
             }
-            chat.outbox.set_value(None);
+            chat.outbox.close();
             chat.connection.set(Connection::Offline);
             // Closed: is the conversation still there? (A refused token closes with 1008.)
             if !catch_up(chat, &session).await {
                 return;
             }
             sleep(backoff).await;
-            backoff = (backoff * 2).min(LONGEST_BACKOFF);
+            backoff = (backoff * 2).min(crate::browser::LONGEST_BACKOFF);
         }
     });
 }
