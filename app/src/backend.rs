@@ -10,7 +10,7 @@ use leptos::prelude::use_context;
 
 use crate::{
     auth::api::LoginResponse,
-    domain::{ConversationSummary, MemberView, Message, Note, Role, WidgetLook},
+    domain::{team::Password, ConversationSummary, MemberView, Message, Note, Role, WidgetLook},
     error::AppError,
     inbox::api::{ConversationDetail, InboxCounts, InboxFilter},
     settings::api::WidgetSettings,
@@ -44,10 +44,10 @@ pub trait Backend: Send + Sync + 'static {
 
     async fn widget_look(&self, bot_id: String) -> Result<WidgetLook, AppError>;
 
-    async fn login(&self, request: &Parts, email: String, password: String) -> Result<LoginResponse, AppError>;
+    async fn login(&self, request: &Parts, email: String, password: Password) -> Result<LoginResponse, AppError>;
     async fn logout(&self, request: &Parts) -> Result<(), AppError>;
     async fn current_member(&self, request: &Parts) -> Result<MemberView, AppError>;
-    async fn change_password(&self, request: &Parts, current: String, new: String) -> Result<(), AppError>;
+    async fn change_password(&self, request: &Parts, current: Password, new: Password) -> Result<(), AppError>;
 
     async fn conversations(&self, request: &Parts, filter: InboxFilter) -> Result<Vec<ConversationSummary>, AppError>;
     async fn counts(&self, request: &Parts) -> Result<InboxCounts, AppError>;
@@ -69,7 +69,7 @@ pub trait Backend: Send + Sync + 'static {
         request: &Parts,
         email: String,
         name: String,
-        password: String,
+        password: Password,
         role: Role,
     ) -> Result<MemberView, AppError>;
     async fn update_widget(&self, request: &Parts, widget: WidgetSettings) -> Result<WidgetSettings, AppError>;

@@ -130,7 +130,9 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            // The request body could not be read as this call's arguments.
+            // The request body could not be read as this call's arguments: `wire::read`
+            // already said why in plain words.
+            ServerFnErrorErr::Deserialization(msg) if cfg!(feature = "ssr") => AppError::InvalidInput(msg),
             ServerFnErrorErr::Args(msg)
             | ServerFnErrorErr::MissingArg(msg)
             | ServerFnErrorErr::Deserialization(msg) => {

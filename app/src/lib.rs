@@ -16,15 +16,22 @@ pub mod inbox;
 pub mod layout;
 pub mod settings;
 pub mod widget;
+pub mod wire;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    ParamSegment, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
 };
 
 pub use error::AppError;
+
+/// The script nonce of one response, put into the request by the server's header
+/// layer and written by Leptos into every script it emits.
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone)]
+pub struct CspNonce(pub std::sync::Arc<str>);
 
 /// The browser bundle of the widget's pages: the visitor's widget alone, far smaller
 /// than the bundle of the whole app (`.ci/build-widget` builds it).
@@ -39,6 +46,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         let path = use_context::<http::request::Parts>().map(|request| request.uri.path().to_owned());
         if path.is_some_and(|path| path.starts_with("/widget/")) {
             options.output_name = WIDGET_BUNDLE.into();
+        }
+        // The nonce the server put in this response's Content-Security-Policy: every
+        // script Leptos writes into the page (hydration, resources, streaming) carries it.
+        let nonce = use_context::<http::request::Parts>()
+            .and_then(|request| request.extensions.get::<CspNonce>().map(|nonce| nonce.0.clone()));
+        if let Some(nonce) = nonce {
+            provide_context(leptos::nonce::Nonce::from_value(nonce));
         }
         options
     };
@@ -74,7 +88,49 @@ fn Head() -> impl IntoView {
         <Stylesheet id="baton" href="/pkg/baton.css"/>
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
         <Meta name="color-scheme" content="light"/>
-        <Title formatter=|page: String| if page.is_empty() { "Baton".to_owned() } else { format!("{page} · Baton") }/>
+        <Title formatter=document_title/>
+    }
+}
+
+/// The document's `<title>` for a page's own title (set with `leptos_meta::Title`).
+///
+/// Every `Title` below `Head` goes through this formatter, which makes it the one place
+/// the head's text is escaped: leptos_meta 0.8 writes the title into the server's HTML
+/// as it is (the body's text is escaped, the head's is not), so a chatbot titled
+/// `</title><script>…` would run its script on every visitor's widget. In the browser
+/// the title is set through `document.title`, which takes plain text.
+fn document_title(page: String) -> String {
+    let title = if page.is_empty() { "Baton".to_owned() } else { format!("{page} · Baton") };
+    #[cfg(feature = "ssr")]
+    let title = escape_text(&title);
+    title
+}
+
+/// Text made safe as HTML element content (`<title>` included).
+#[cfg(feature = "ssr")]
+fn escape_text(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_title_cannot_close_its_element() {
+        let title = document_title("</title><script>window.__x=2</script>".to_owned());
+        assert_eq!(title, "&lt;/title&gt;&lt;script&gt;window.__x=2&lt;/script&gt; · Baton");
+        assert_eq!(document_title("Fish & Chips".to_owned()), "Fish &amp; Chips · Baton");
+        assert_eq!(document_title(String::new()), "Baton");
     }
 }
 
@@ -85,7 +141,9 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=layout::NotFound>
                 <Route path=StaticSegment("") view=home::HomePage/>
-                <Route path=(StaticSegment("widget"), ParamSegment("bot_id")) view=widget::WidgetPage/>
+                // Rendered whole before the first byte: the status (404 for an unknown
+                // chatbot) is only known once the chatbot is read.
+                <Route path=(StaticSegment("widget"), ParamSegment("bot_id")) view=widget::WidgetPage ssr=SsrMode::Async/>
                 <Route path=StaticSegment("inbox") view=inbox::InboxPage/>
                 <Route path=StaticSegment("settings") view=settings::SettingsPage/>
             </Routes>
@@ -102,7 +160,7 @@ pub fn WidgetApp() -> impl IntoView {
         <Head/>
         <Router>
             <Routes fallback=layout::NotFound>
-                <Route path=(StaticSegment("widget"), ParamSegment("bot_id")) view=widget::WidgetPage/>
+                <Route path=(StaticSegment("widget"), ParamSegment("bot_id")) view=widget::WidgetPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -1,5 +1,6 @@
 // Every test fails if the page (or any frame in it) logs a console error or throws,
-// except for errors a test declares it expects with `allowConsoleError`.
+// except for errors a test declares it expects with `allowConsoleError`. Pages run
+// under Baton's Content-Security-Policy, and every violation of it is such an error.
 import { test as base, expect, Page } from '@playwright/test';
 
 type Fixtures = {
@@ -26,6 +27,12 @@ export const test = base.extend<Fixtures>({
  */
 export function collectErrors(page: Page, allowed: RegExp[] = []): string[] {
   const problems: string[] = [];
+  // Chromium logs most violations itself; this catches every one, in every frame.
+  void page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) =>
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline code'}`),
+    );
+  });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;

@@ -100,6 +100,8 @@ fn start_server(database_url: &str, data_dir: &std::path::Path) -> (Child, Strin
         .env("BATON_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("BATON_VISITOR_MESSAGES_PER_MINUTE", "0")
         .env("BATON_LOGIN_ATTEMPTS_PER_MINUTE", "0")
+        .env("BATON_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", "0")
+        .env("BATON_STARTS_PER_ADDRESS_PER_MINUTE", "0")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()

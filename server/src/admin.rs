@@ -3,7 +3,7 @@
 
 use std::io::BufRead;
 
-use app::domain::{MemberView, Role};
+use app::domain::{team::Password, MemberView, Role};
 
 use crate::{
     auth::members::{self, NewMember},
@@ -13,21 +13,22 @@ use crate::{
 };
 
 /// The new member's password: `BATON_MEMBER_PASSWORD`, else the first line of stdin.
-pub fn read_password() -> Result<String, String> {
+pub fn read_password() -> Result<Password, String> {
     if let Ok(password) = std::env::var("BATON_MEMBER_PASSWORD") {
-        return Ok(password);
+        return Ok(Password::new(password));
     }
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password from stdin: {e}"))?;
-    let password = line.trim_end_matches(['\r', '\n']).to_owned();
-    if password.is_empty() {
+    let password = Password::new(line.trim_end_matches(['\r', '\n']));
+    line.clear();
+    if password.expose().is_empty() {
         return Err("no password: set BATON_MEMBER_PASSWORD or give it on the first line of stdin".into());
     }
     Ok(password)
 }
 
 /// Adds the member to the named workspace, or to the only one there is.
-pub async fn add_member(settings: &Settings, add: AddMember, password: String) -> Result<(MemberView, String), String> {
+pub async fn add_member(settings: &Settings, add: AddMember, password: Password) -> Result<(MemberView, String), String> {
     std::fs::create_dir_all(&settings.data_dir).map_err(|e| e.to_string())?;
     let store = Store::connect(&settings.database_url(), 1).await.map_err(|e| e.to_string())?;
     store.migrate().await.map_err(|e| e.to_string())?;
@@ -36,7 +37,7 @@ pub async fn add_member(settings: &Settings, add: AddMember, password: String) -
     result
 }
 
-async fn add_to_store(store: &Store, add: AddMember, password: String) -> Result<(MemberView, String), String> {
+async fn add_to_store(store: &Store, add: AddMember, password: Password) -> Result<(MemberView, String), String> {
     let workspaces = members::workspaces(store).await.map_err(|e| e.to_string())?;
     let (workspace_id, workspace_name) = match (&add.workspace, workspaces.as_slice()) {
         (Some(wanted), all) => all

@@ -1,10 +1,12 @@
 //! `server`'s implementation of `app`'s `Backend` port: authenticates each call from
 //! the request head, then hands it to `handoff` (conversations) or `auth` (accounts).
 
+use std::sync::Arc;
+
 use app::{
     auth::api::LoginResponse,
     backend::Backend,
-    domain::{ConversationSummary, MemberView, Message, Note, Role, WidgetLook},
+    domain::{team::Password, ConversationSummary, MemberView, Message, Note, Role, WidgetLook},
     inbox::api::{ConversationDetail, InboxCounts, InboxFilter},
     settings::api::WidgetSettings,
     widget::api::{HistoryResponse, StartResponse},
@@ -16,22 +18,25 @@ use tower_sessions::Session;
 
 use crate::{
     auth::{
-        members::{self, caller, require_same_origin, Caller, NewMember},
+        members::{self, caller, Caller, NewMember},
         session::{end_other_sessions, fingerprint, MEMBER_KEY},
+        throttle::SignInThrottle,
         visitor_token,
     },
-    handoff::{internal, rate_limit::RateLimiter, Handoff},
+    handoff::{internal, Handoff},
+    security::{client::ClientAddress, origin::SiteOrigin},
     widget,
 };
 
 pub struct BatonBackend {
     handoff: Handoff,
-    login_limit: RateLimiter,
+    site: SiteOrigin,
+    sign_in: Arc<SignInThrottle>,
 }
 
 impl BatonBackend {
-    pub fn new(handoff: Handoff, login_attempts_per_minute: u32) -> BatonBackend {
-        BatonBackend { handoff, login_limit: RateLimiter::per_minute(login_attempts_per_minute) }
+    pub fn new(handoff: Handoff, site: SiteOrigin, sign_in: Arc<SignInThrottle>) -> BatonBackend {
+        BatonBackend { handoff, site, sign_in }
     }
 
     /// The signed-in member, for a call that only reads. Reads need no origin check:
@@ -44,7 +49,7 @@ impl BatonBackend {
     /// The signed-in member, for a call that changes something: it must come from
     /// Baton's own pages (or from no browser at all).
     async fn team_write(&self, request: &Parts) -> Result<Caller, AppError> {
-        require_same_origin(request)?;
+        self.site.check(&request.headers, false)?;
         self.team(request).await
     }
 }
@@ -64,12 +69,12 @@ fn session(request: &Parts) -> Result<&Session, AppError> {
 impl Backend for BatonBackend {
     async fn widget_start(
         &self,
-        _request: &Parts,
+        request: &Parts,
         bot_id: String,
         name: Option<String>,
         email: Option<String>,
     ) -> Result<StartResponse, AppError> {
-        self.handoff.start(&bot_id, name, email).await
+        self.handoff.start(ClientAddress::of(request).limit_key(), &bot_id, name, email).await
     }
 
     async fn widget_send(
@@ -95,10 +100,17 @@ impl Backend for BatonBackend {
         widget::look_for(self.handoff.store(), &bot_id).await
     }
 
-    async fn login(&self, request: &Parts, email: String, password: String) -> Result<LoginResponse, AppError> {
-        require_same_origin(request)?;
-        self.login_limit.check(&email.trim().to_lowercase())?;
-        let caller = members::verify_login(self.handoff.store(), &email, &password).await?;
+    async fn login(&self, request: &Parts, email: String, password: Password) -> Result<LoginResponse, AppError> {
+        self.site.check(&request.headers, false)?;
+        let address = ClientAddress::of(request).limit_key();
+        self.sign_in.admit(address, &email)?;
+        let caller = match members::verify_login(self.handoff.store(), &email, password).await {
+            Err(err @ AppError::Unauthenticated(_)) => {
+                self.sign_in.failed(address);
+                return Err(err);
+            }
+            other => other?,
+        };
         let session = session(request)?;
         // A fresh session id at sign-in: an id planted before login is worthless after it.
         session.cycle_id().await.map_err(internal)?;
@@ -108,7 +120,7 @@ impl Backend for BatonBackend {
     }
 
     async fn logout(&self, request: &Parts) -> Result<(), AppError> {
-        require_same_origin(request)?;
+        self.site.check(&request.headers, false)?;
         let session = session(request)?;
         let ended = session.id().map(|id| fingerprint(&id));
         session.flush().await.map_err(internal)?;
@@ -122,10 +134,10 @@ impl Backend for BatonBackend {
         Ok(self.team(request).await?.member)
     }
 
-    async fn change_password(&self, request: &Parts, current: String, new: String) -> Result<(), AppError> {
+    async fn change_password(&self, request: &Parts, current: Password, new: Password) -> Result<(), AppError> {
         let caller = self.team_write(request).await?;
         // Guessing the current password through this call is throttled like sign-in.
-        self.login_limit.check(&caller.member.email)?;
+        self.sign_in.admit_member(&caller.member.email)?;
         members::change_password(self.handoff.store(), &caller.member.id, current, new).await?;
         let session = session(request)?;
         let this = session.id().ok_or_else(|| AppError::Unauthenticated("sign in first".into()))?;
@@ -188,7 +200,7 @@ impl Backend for BatonBackend {
         request: &Parts,
         email: String,
         name: String,
-        password: String,
+        password: Password,
         role: Role,
     ) -> Result<MemberView, AppError> {
         let caller = self.team_write(request).await?;

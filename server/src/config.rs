@@ -4,6 +4,16 @@
 use std::{net::SocketAddr, path::PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
+use ipnet::IpNet;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::security::client::parse_proxy;
+
+/// A setting that is a secret (a password, a key, a URL with a password in it):
+/// `Debug` prints `[REDACTED]`, so no log line can show it.
+fn secret(raw: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(raw))
+}
 
 #[derive(Debug, Parser)]
 #[command(name = "server", version, about = "Baton: hand AI support chats to a human.")]
@@ -59,8 +69,20 @@ pub struct Settings {
 
     /// Database: `postgres://user@host/db` or `sqlite://path.db`.
     /// Default: the SQLite file `baton.db` in the data directory.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = secret)]
+    pub database_url: Option<SecretString>,
+
+    /// The URL people open Baton at (`https://baton.acme.com`). Requests that change
+    /// something, and the Inbox socket, are accepted only from pages of this origin,
+    /// scheme and port included. Unset: the listening address (and `localhost`).
+    #[arg(long, env = "BATON_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Proxies in front of Baton whose `X-Forwarded-For` names the client (addresses
+    /// or networks, comma-separated: `127.0.0.1,10.0.0.0/8`). Unset: none; the client
+    /// is the connection's peer and the header is ignored.
+    #[arg(long, env = "BATON_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]
+    pub trusted_proxies: Vec<IpNet>,
 
     /// Most connections Baton keeps open to the database.
     #[arg(long, env = "BATON_DB_MAX_CONNECTIONS", default_value_t = 16)]
@@ -71,8 +93,8 @@ pub struct Settings {
     pub admin_email: String,
 
     /// Password of that admin account. Unset: a random one, printed once on first start.
-    #[arg(long, env = "BATON_ADMIN_PASSWORD", hide_env_values = true)]
-    pub admin_password: Option<String>,
+    #[arg(long, env = "BATON_ADMIN_PASSWORD", hide_env_values = true, value_parser = secret)]
+    pub admin_password: Option<SecretString>,
 
     /// The built site (WASM, JS, CSS, public files), as `cargo leptos build` leaves it.
     #[arg(long, env = "BATON_SITE_ROOT", default_value = "target/site")]
@@ -82,9 +104,23 @@ pub struct Settings {
     #[arg(long, env = "BATON_VISITOR_MESSAGES_PER_MINUTE", default_value_t = 20)]
     pub visitor_messages_per_minute: u32,
 
-    /// Sign-in attempts per email address per minute before getting 429.
+    /// New conversations one client address may start per minute before getting 429.
+    #[arg(long, env = "BATON_STARTS_PER_ADDRESS_PER_MINUTE", default_value_t = 20)]
+    pub starts_per_address_per_minute: u32,
+
+    /// New conversations one chatbot accepts per minute, from everyone, before 429.
+    #[arg(long, env = "BATON_STARTS_PER_CHATBOT_PER_MINUTE", default_value_t = 600)]
+    pub starts_per_chatbot_per_minute: u32,
+
+    /// Sign-in attempts per email address per minute before getting 429. Counted only
+    /// for addresses that have failed to sign in lately, so others cannot lock a
+    /// member out.
     #[arg(long, env = "BATON_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
     pub login_attempts_per_minute: u32,
+
+    /// Sign-in attempts per client address per minute (any email) before 429.
+    #[arg(long, env = "BATON_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", default_value_t = 20)]
+    pub login_attempts_per_address_per_minute: u32,
 
     /// Mark the session cookie `Secure` (set this when Baton is served over HTTPS).
     #[arg(long, env = "BATON_SECURE_COOKIES", default_value_t = false)]
@@ -104,8 +140,8 @@ pub struct Settings {
     pub llm_model: String,
 
     /// The endpoint's API key, sent as a Bearer token.
-    #[arg(long, env = "BATON_LLM_API_KEY", hide_env_values = true)]
-    pub llm_api_key: Option<String>,
+    #[arg(long, env = "BATON_LLM_API_KEY", hide_env_values = true, value_parser = secret)]
+    pub llm_api_key: Option<SecretString>,
 
     /// Seconds one request to the model may take.
     #[arg(long, env = "BATON_LLM_TIMEOUT_SECS", default_value_t = 10)]
@@ -139,8 +175,8 @@ pub enum LogFormat {
 impl Settings {
     /// The database URL in force: the explicit one, or the SQLite file in the data dir.
     pub fn database_url(&self) -> String {
-        match &self.database_url {
-            Some(url) if !url.trim().is_empty() => url.trim().to_owned(),
+        match self.database_url.as_ref().map(|url| url.expose_secret().trim()) {
+            Some(url) if !url.is_empty() => url.to_owned(),
             _ => {
                 let path = self.data_dir.join("baton.db");
                 // Escape the characters that would end the path part of the URL.
@@ -160,13 +196,18 @@ impl Settings {
         Settings {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir,
-            database_url: Some(database_url.into()),
+            database_url: Some(SecretString::from(database_url.into())),
+            public_url: None,
+            trusted_proxies: Vec::new(),
             db_max_connections: 8,
             admin_email: "admin@baton.local".to_owned(),
             admin_password: None,
             site_root: PathBuf::from("target/site"),
             visitor_messages_per_minute: 20,
+            starts_per_address_per_minute: 20,
+            starts_per_chatbot_per_minute: 600,
             login_attempts_per_minute: 10,
+            login_attempts_per_address_per_minute: 20,
             secure_cookies: false,
             brain: BrainKind::Builtin,
             llm_base_url: "https://api.openai.com/v1".to_owned(),
@@ -189,6 +230,35 @@ mod tests {
         let mut settings = Settings::for_database("", PathBuf::from("/srv/baton data"));
         settings.database_url = None;
         assert_eq!(settings.database_url(), "sqlite:///srv/baton%20data/baton.db?mode=rwc");
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let mut settings = Settings::for_database("postgres://baton:db-pass-123@db/baton", PathBuf::from("data"));
+        settings.admin_password = Some(SecretString::from("admin-pass-456"));
+        settings.llm_api_key = Some(SecretString::from("sk-key-789"));
+        let printed = format!("{settings:?}");
+        for secret in ["db-pass-123", "admin-pass-456", "sk-key-789"] {
+            assert!(!printed.contains(secret), "{secret} in {printed}");
+        }
+        assert!(printed.contains("REDACTED"));
+    }
+
+    #[test]
+    fn settings_parse_from_flags_and_lists() {
+        let cli = Cli::try_parse_from([
+            "server",
+            "--trusted-proxies",
+            "127.0.0.1,10.0.0.0/8",
+            "--public-url",
+            "https://baton.acme.com",
+            "--llm-api-key",
+            "sk-1",
+        ])
+        .unwrap();
+        assert_eq!(cli.settings.trusted_proxies.len(), 2);
+        assert_eq!(cli.settings.llm_api_key.as_ref().map(|k| k.expose_secret().to_owned()), Some("sk-1".to_owned()));
+        assert!(Cli::try_parse_from(["server", "--trusted-proxies", "proxy.local"]).is_err());
     }
 
     #[test]

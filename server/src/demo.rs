@@ -1,6 +1,7 @@
 //! First start: on an empty database, create the demo workspace, its chatbot `demo`
 //! (Live Agent Handoff on) and an admin account, so Baton is usable at once.
 
+use app::domain::team::Password;
 use sqlx::Row;
 
 use crate::{
@@ -44,7 +45,7 @@ const DEMO_WORKSPACE_ID: &str = "ws_demo";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Seeded {
     /// The database was empty: the demo workspace and this admin were created.
-    Created { admin_email: String, generated_password: Option<String> },
+    Created { admin_email: String, generated_password: Option<Password> },
     /// The database already held a workspace: nothing was touched.
     AlreadyThere { admin_email: Option<String> },
 }
@@ -64,15 +65,15 @@ pub enum SeedError {
 pub async fn seed_if_empty(
     store: &Store,
     admin_email: &str,
-    admin_password: Option<&str>,
+    admin_password: Option<&Password>,
 ) -> Result<Seeded, SeedError> {
     let admin_email = admin_email.trim().to_lowercase();
     if !admin_email.contains('@') || admin_email.starts_with('@') || admin_email.ends_with('@') {
         return Err(SeedError::BadAdminEmail(admin_email));
     }
-    let generated = admin_password.is_none().then(password::generate);
-    let chosen = admin_password.map(str::to_owned).or_else(|| generated.clone()).unwrap_or_default();
-    let hash = password::hash(&chosen)?;
+    let generated = admin_password.is_none().then(|| Password::new(password::generate()));
+    let chosen = admin_password.or(generated.as_ref()).map(Password::expose).unwrap_or_default();
+    let hash = password::hash(chosen)?;
     let now = now_ms();
 
     let mut tx = store.begin_write().await?;

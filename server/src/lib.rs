@@ -10,6 +10,7 @@ pub mod demo;
 pub mod handoff;
 pub mod health;
 pub mod live;
+pub mod security;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -35,7 +35,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
     let app = Application::build(&settings).await.map_err(|e| e.to_string())?;
     let url = format!("http://{}", app.local_addr());
     tracing::info!(%url, backend = ?app.backend(), "Baton is listening");
-    print_banner(&url, app.seeded());
+    print_banner(&url, app.public_url(), app.seeded());
     app.run_until_stopped(shutdown_signal()).await.map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(())
@@ -60,11 +60,12 @@ async fn add_member(settings: Settings, add: AddMember) -> Result<(), String> {
 
 /// How to sign in and where the demo is, on stdout where a person starting Baton looks.
 /// Written without `println!`: a closed stdout must never bring the server down.
-fn print_banner(url: &str, seeded: &Seeded) {
+fn print_banner(url: &str, public_url: &str, seeded: &Seeded) {
     let sign_in = match seeded {
         Seeded::Created { admin_email, generated_password: Some(password) } => format!(
-            "sign in as {admin_email} with password {password}\n  \
-             (This password is shown only now. Set BATON_ADMIN_PASSWORD before the first start to choose it.)"
+            "sign in as {admin_email} with password {}\n  \
+             (This password is shown only now. Set BATON_ADMIN_PASSWORD before the first start to choose it.)",
+            password.expose()
         ),
         Seeded::Created { admin_email, generated_password: None } => {
             format!("sign in as {admin_email} with the password in BATON_ADMIN_PASSWORD")
@@ -74,8 +75,10 @@ fn print_banner(url: &str, seeded: &Seeded) {
         }
         Seeded::AlreadyThere { admin_email: None } => "sign in with your team account".to_owned(),
     };
+    let public = if public_url == url { String::new() } else { format!("  Public URL (BATON_PUBLIC_URL): {public_url}\n") };
     let banner = format!(
-        "\n  Baton is running at {url}\n  Demo website with the chat widget: {url}/demo\n  Inbox: {url}/inbox   {sign_in}\n\n"
+        "\n  Baton is running at {url}\n{public}  Demo website with the chat widget: {url}/demo\n  \
+         Inbox: {url}/inbox   {sign_in}\n\n"
     );
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(banner.as_bytes()).and_then(|()| stdout.flush());

@@ -12,21 +12,22 @@ use axum::{
     routing::get,
     Router,
 };
+use app::domain::team::Password;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use secrecy::ExposeSecret;
 use tokio::{net::TcpListener, task::JoinHandle};
 use tower_http::{
     compression::{
         predicate::{DefaultPredicate, Predicate},
         CompressionLayer,
     },
-    limit::RequestBodyLimitLayer,
     trace::TraceLayer,
 };
 use tower_sessions::{cookie::SameSite, ExpiredDeletion, Expiry, SessionManagerLayer};
 
 use crate::{
-    auth::session::SqlSessionStore,
+    auth::{session::SqlSessionStore, throttle::SignInThrottle},
     backend::BatonBackend,
     brain::{
         builtin::BuiltinBrain,
@@ -35,19 +36,22 @@ use crate::{
     },
     config::{BrainKind, Settings},
     demo::{self, SeedError, Seeded},
-    handoff::Handoff,
+    handoff::{Handoff, VisitorLimits},
     health,
     live::{
         self,
         bus::{self, Bus},
         hub::Hub,
     },
+    security::{
+        body::{buffered_api_body, MAX_BODY_BYTES},
+        client::{client_address, TrustedProxies},
+        headers::security_headers,
+        origin::SiteOrigin,
+    },
     store::{Backend, Store, StoreError},
     widget,
 };
-
-/// Largest request body any API call accepts.
-const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Everything a request handler or server function may need, cloned cheaply per request.
 #[derive(Clone, FromRef)]
@@ -55,6 +59,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Store,
     pub handoff: Handoff,
+    pub site: SiteOrigin,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +74,8 @@ pub enum StartError {
     Bind { addr: SocketAddr, source: io::Error },
     #[error("the OpenAI-compatible brain: {0}")]
     Brain(String),
+    #[error("{0}")]
+    PublicUrl(String),
 }
 
 /// The brain the settings ask for.
@@ -98,6 +105,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     store: Store,
+    site: SiteOrigin,
     local_addr: SocketAddr,
     seeded: Seeded,
     housekeeping: Vec<JoinHandle<()>>,
@@ -109,12 +117,21 @@ impl Application {
             .map_err(|source| StartError::DataDir { path: settings.data_dir.display().to_string(), source })?;
         let store = Store::connect(&settings.database_url(), settings.db_max_connections).await?;
         store.migrate().await?;
-        let seeded = demo::seed_if_empty(&store, &settings.admin_email, settings.admin_password.as_deref()).await?;
+        let admin_password = settings.admin_password.as_ref().map(|p| Password::new(p.expose_secret()));
+        let seeded = demo::seed_if_empty(&store, &settings.admin_email, admin_password.as_ref()).await?;
 
         let listener = TcpListener::bind(settings.addr)
             .await
             .map_err(|source| StartError::Bind { addr: settings.addr, source })?;
         let local_addr = listener.local_addr().map_err(|source| StartError::Bind { addr: settings.addr, source })?;
+        let site = SiteOrigin::new(settings.public_url.as_deref(), local_addr).map_err(StartError::PublicUrl)?;
+        if settings.public_url.is_none() && !local_addr.ip().is_loopback() {
+            tracing::warn!(
+                accepted = site.public_url(),
+                "BATON_PUBLIC_URL is not set: team pages opened at any other address than the listening one \
+                 cannot make changes; set it to the URL people use"
+            );
+        }
 
         let hub = Hub::default();
         let mut housekeeping = Vec::new();
@@ -127,9 +144,17 @@ impl Application {
             }
             Backend::Sqlite => Bus::default(),
         };
-        let handoff =
-            Handoff::new(store.clone(), hub.clone(), bus, brain(settings)?, settings.visitor_messages_per_minute);
-        let backend = Arc::new(BatonBackend::new(handoff.clone(), settings.login_attempts_per_minute));
+        let limits = VisitorLimits {
+            messages_per_minute: settings.visitor_messages_per_minute,
+            starts_per_address_per_minute: settings.starts_per_address_per_minute,
+            starts_per_chatbot_per_minute: settings.starts_per_chatbot_per_minute,
+        };
+        let handoff = Handoff::new(store.clone(), hub.clone(), bus, brain(settings)?, limits);
+        let sign_in = Arc::new(SignInThrottle::new(
+            settings.login_attempts_per_minute,
+            settings.login_attempts_per_address_per_minute,
+        ));
+        let backend = Arc::new(BatonBackend::new(handoff.clone(), site.clone(), sign_in.clone()));
         let sessions = SqlSessionStore::new(store.clone());
         housekeeping.extend([
             tokio::spawn(every(Duration::from_secs(60), {
@@ -137,6 +162,7 @@ impl Application {
                 move || {
                     hub.sweep();
                     handoff.forget_idle_limits();
+                    sign_in.forget_idle();
                 }
             })),
             tokio::spawn({
@@ -152,9 +178,15 @@ impl Application {
                 }
             }),
         ]);
-        let state = AppState { leptos_options: leptos_options(settings, local_addr), store: store.clone(), handoff };
-        let router = router(state, BackendHandle(backend), sessions, settings.secure_cookies);
-        Ok(Application { listener, router, store, local_addr, seeded, housekeeping })
+        let state = AppState {
+            leptos_options: leptos_options(settings, local_addr),
+            store: store.clone(),
+            handoff,
+            site: site.clone(),
+        };
+        let proxies = TrustedProxies(settings.trusted_proxies.clone());
+        let router = router(state, BackendHandle(backend), sessions, proxies, settings.secure_cookies);
+        Ok(Application { listener, router, store, site, local_addr, seeded, housekeeping })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -163,6 +195,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.local_addr.port()
+    }
+
+    /// The URL people reach Baton at: `BATON_PUBLIC_URL`, or the listening address.
+    pub fn public_url(&self) -> &str {
+        self.site.public_url()
     }
 
     pub fn seeded(&self) -> &Seeded {
@@ -175,7 +212,9 @@ impl Application {
 
     /// Serves until `shutdown` completes, lets in-flight requests finish, then closes the pool.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> io::Result<()> {
-        let served = axum::serve(self.listener, self.router.into_make_service()).with_graceful_shutdown(shutdown).await;
+        // With each connection's peer address: the client address rate limits count by.
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
         for task in &self.housekeeping {
             task.abort();
         }
@@ -184,7 +223,13 @@ impl Application {
     }
 }
 
-fn router(state: AppState, backend: BackendHandle, sessions: SqlSessionStore, secure_cookies: bool) -> Router {
+fn router(
+    state: AppState,
+    backend: BackendHandle,
+    sessions: SqlSessionStore,
+    proxies: TrustedProxies,
+    secure_cookies: bool,
+) -> Router {
     let routes = generate_route_list(App);
     let provide = move || provide_context(backend.clone());
     let shell_options = state.leptos_options.clone();
@@ -202,12 +247,14 @@ fn router(state: AppState, backend: BackendHandle, sessions: SqlSessionStore, se
         .route("/demo", get(widget::demo_host_page))
         .leptos_routes_with_context(&state, routes, provide, move || shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        // Inner to outer: the body limit's 413 must pass through the typed-error layer.
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // Inner to outer: every layer below runs before the ones above it.
         .layer(middleware::from_fn(typed_api_errors))
+        .layer(middleware::from_fn(buffered_api_body))
         .layer(middleware::from_fn(widget::config_cors))
-        .layer(middleware::from_fn_with_state(state.store.clone(), widget::frame_policy))
         .layer(sessions)
+        .layer(middleware::from_fn_with_state(proxies, client_address))
+        // Outside everything that answers, so every response (errors, files, pages) has the headers.
+        .layer(middleware::from_fn_with_state(state.store.clone(), security_headers))
         .layer(TraceLayer::new_for_http())
         // Outermost, so the layers inside see plain bodies. A WebSocket upgrade has none to compress.
         .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(

@@ -1,17 +1,17 @@
 //! The widget as websites see it: its look (title, colour, greeting, launcher
-//! corner), the admins' settings for it, the `frame-ancestors` policy that limits
-//! which websites may embed it, and the demo host page at `/demo`.
+//! corner), the admins' settings for it (the websites allowed to frame it are
+//! enforced in `security::headers`), and the demo host page at `/demo`.
 
 use app::{
     domain::{
         widget::{ink_for, parse_color},
-        WidgetLook,
+        DisplayName, WidgetLook,
     },
     settings::api::WidgetSettings,
-    AppError,
+    AppError, CspNonce,
 };
 use axum::{
-    extract::{Request, State},
+    extract::{Extension, Request},
     http::{header, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{Html, IntoResponse, Response},
@@ -53,17 +53,13 @@ pub fn settings(chatbot: &ChatbotRecord) -> WidgetSettings {
 
 /// Checks and normalises what an admin asks for; the first problem is the error.
 pub fn validate(mut widget: WidgetSettings) -> Result<WidgetSettings, AppError> {
-    widget.title = widget.title.trim().to_owned();
-    let title_chars = widget.title.chars().count();
-    if title_chars == 0 || title_chars > MAX_TITLE_CHARS {
-        return Err(AppError::InvalidInput(format!("the title must be 1 to {MAX_TITLE_CHARS} characters")));
-    }
+    widget.title = DisplayName::parse(&widget.title, MAX_TITLE_CHARS, "the title")?.into_inner();
     widget.greeting = widget.greeting.trim().to_owned();
     if widget.greeting.chars().count() > MAX_GREETING_CHARS {
         return Err(AppError::InvalidInput(format!("the greeting is longer than {MAX_GREETING_CHARS} characters")));
     }
-    if widget.title.contains('\0') || widget.greeting.contains('\0') {
-        return Err(AppError::InvalidInput("the title or greeting contains a NUL character".into()));
+    if widget.greeting.contains('\0') {
+        return Err(AppError::InvalidInput("the greeting contains a NUL character".into()));
     }
     widget.color = parse_color(&widget.color)?;
     if widget.allowed_origins.len() > MAX_ORIGINS {
@@ -110,49 +106,6 @@ pub fn parse_origin(raw: &str) -> Result<String, AppError> {
     }
 }
 
-/// The `frame-ancestors` source list for a chatbot's allowed origins.
-pub fn frame_ancestors(allowed_origins: &str) -> String {
-    let origins: Vec<&str> = allowed_origins.split_whitespace().collect();
-    if origins.contains(&"*") {
-        return "frame-ancestors *".into();
-    }
-    let mut sources = vec!["'self'"];
-    sources.extend(origins);
-    format!("frame-ancestors {}", sources.join(" "))
-}
-
-/// Who may put a Baton page in a frame: for `/widget/{bot_id}`, the chatbot's
-/// allowed origins; for every other page, Baton itself only (no clickjacking of the
-/// Inbox or Settings).
-pub async fn frame_policy(State(store): State<Store>, request: Request, next: Next) -> Response {
-    let bot_id = request
-        .uri()
-        .path()
-        .strip_prefix("/widget/")
-        .filter(|rest| !rest.is_empty() && !rest.contains('/'))
-        .map(str::to_owned);
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    if headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        return response;
-    }
-    let policy = match bot_id {
-        Some(bot_id) => match store.chatbot_by_public_id(&bot_id).await {
-            Ok(Some(chatbot)) => frame_ancestors(&chatbot.allowed_origins),
-            Ok(None) => "frame-ancestors 'self'".into(),
-            Err(err) => {
-                tracing::error!(error = %err, "cannot read a chatbot's allowed origins");
-                "frame-ancestors 'self'".into()
-            }
-        },
-        None => "frame-ancestors 'self'".into(),
-    };
-    if let Ok(value) = HeaderValue::from_str(&policy) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, value);
-    }
-    response
-}
-
 /// The one call a host page makes itself (the embed script reads the launcher's look):
 /// any website may read it, without credentials. Everything else stays same-origin.
 pub async fn config_cors(request: Request, next: Next) -> Response {
@@ -177,8 +130,10 @@ pub async fn config_cors(request: Request, next: Next) -> Response {
 }
 
 /// `GET /demo`: the sample host website.
-pub async fn demo_host_page() -> impl IntoResponse {
-    Html(DEMO_HOST_PAGE)
+/// Its one script tag carries the response's nonce, like every script Baton serves.
+pub async fn demo_host_page(nonce: Option<Extension<CspNonce>>) -> impl IntoResponse {
+    let nonce = nonce.map(|Extension(CspNonce(nonce))| nonce.to_string()).unwrap_or_default();
+    Html(DEMO_HOST_PAGE.replace("{{nonce}}", &nonce))
 }
 
 /// The look of chatbot `bot_id`, for any visitor.
@@ -241,15 +196,5 @@ mod tests {
         let mut bad_colour = widget(&[]);
         bad_colour.color = "red".into();
         assert!(validate(bad_colour).is_err());
-    }
-
-    #[test]
-    fn the_frame_policy_lists_the_allowed_origins() {
-        assert_eq!(frame_ancestors(""), "frame-ancestors 'self'");
-        assert_eq!(
-            frame_ancestors("https://a.com https://b.com"),
-            "frame-ancestors 'self' https://a.com https://b.com"
-        );
-        assert_eq!(frame_ancestors("*"), "frame-ancestors *");
     }
 }

@@ -15,7 +15,7 @@ pub use conversation::{
 };
 pub use message::{merge_message, Ask, Author, AuthorKind, ConversationSummary, Message, Note, Visitor};
 pub use team::{MemberView, Role};
-pub use text::{EmailAddress, MessageText};
+pub use text::{DisplayName, EmailAddress, MessageText};
 pub use widget::{LauncherPosition, WidgetLook};
 
 /// Longest message a visitor or an agent may send, in characters after trimming.

@@ -1,6 +1,7 @@
 //! Team members as the API shows them.
 
-use serde::{Deserialize, Serialize};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::conversation::AgentRef;
 
@@ -39,5 +40,62 @@ pub struct MemberView {
 impl MemberView {
     pub fn agent_ref(&self) -> AgentRef {
         AgentRef { id: self.id.clone(), name: self.name.clone() }
+    }
+}
+
+/// A password on its way in (sign-in, a new member, a password change): `Debug` never
+/// shows it, so no log line can print one, and its memory is wiped when dropped
+/// (`secrecy`). On the wire it is a plain JSON string.
+#[derive(Clone)]
+pub struct Password(SecretString);
+
+impl Password {
+    pub fn new(text: impl Into<String>) -> Password {
+        Password(SecretString::from(text.into()))
+    }
+
+    /// The password's text, for hashing or checking it; never for printing.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl PartialEq for Password {
+    fn eq(&self, other: &Password) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+impl Eq for Password {}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password([redacted])")
+    }
+}
+
+impl Serialize for Password {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.expose())
+    }
+}
+
+impl<'de> Deserialize<'de> for Password {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Password, D::Error> {
+        String::deserialize(deserializer).map(Password::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_is_never_printed_but_travels_as_a_string() {
+        let password = Password::new("correct horse battery staple");
+        assert_eq!(format!("{password:?}"), "Password([redacted])");
+        assert_eq!(serde_json::to_string(&password).unwrap(), r#""correct horse battery staple""#);
+        let back: Password = serde_json::from_str(r#""s3cret-s3cret""#).unwrap();
+        assert_eq!(back.expose(), "s3cret-s3cret");
     }
 }

@@ -1,11 +1,41 @@
-//! `MessageText`: message text as Baton accepts it from visitors and agents.
+//! Text as Baton accepts it from outside: `MessageText` (visitors' and agents'
+//! messages, notes), `DisplayName` (visitors', members' and chatbots' names) and
+//! `EmailAddress`.
 
 use serde::Serialize;
 
 use super::MAX_MESSAGE_CHARS;
 use crate::error::AppError;
 
-/// Trimmed, 1 to `MAX_MESSAGE_CHARS` characters, no NUL characters.
+/// Characters that show nothing on their own: whitespace, control characters and
+/// Unicode's default-ignorable code points (zero-width spaces and joiners, soft
+/// hyphens, bidirectional marks, variation selectors, fillers, tag characters), plus
+/// the blank characters that render as empty space (Braille blank, Hangul fillers).
+pub fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(c,
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}' | '\u{2800}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+            | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// True when `text` would show nothing at all.
+pub fn is_blank(text: &str) -> bool {
+    text.chars().all(is_invisible)
+}
+
+/// Bidirectional embeddings, overrides and isolates (and the marks that steer them):
+/// in a name they can make the rest of a line read backwards ("Ana" shown as
+/// "txt.exe"-style tricks), so names never keep them.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Trimmed, 1 to `MAX_MESSAGE_CHARS` characters, no NUL characters, and something
+/// visible in it (text of zero-width or other invisible characters is empty).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct MessageText(String);
@@ -13,7 +43,7 @@ pub struct MessageText(String);
 impl MessageText {
     pub fn parse(raw: &str) -> Result<MessageText, AppError> {
         let text = raw.trim();
-        if text.is_empty() {
+        if is_blank(text) {
             return Err(AppError::InvalidInput("the message is empty".to_owned()));
         }
         if text.contains('\0') {
@@ -62,6 +92,97 @@ mod tests {
     #[test]
     fn nul_characters_are_refused() {
         assert!(matches!(MessageText::parse("a\0b"), Err(AppError::InvalidInput(_))));
+    }
+
+    #[test]
+    fn text_of_invisible_characters_only_is_empty() {
+        for raw in ["\u{200B}", "\u{200B}\u{200C}\u{200D}\u{2060}\u{FEFF}", " \u{00AD} \u{034F}", "\u{2800}\u{3164}", "\u{202E}\u{2066}"] {
+            assert!(matches!(MessageText::parse(raw), Err(AppError::InvalidInput(_))), "{raw:?}");
+        }
+        assert_eq!(MessageText::parse("\u{200B}hi").unwrap().as_str(), "\u{200B}hi", "visible text keeps its characters");
+        assert!(MessageText::parse("👍🏽").is_ok());
+    }
+}
+
+/// A name people see: a visitor's, a team member's, a chatbot's. Bidirectional
+/// controls are removed, runs of whitespace and control characters become one
+/// space, and what remains must show something and fit `max_chars`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    /// `what` names the field in errors: "the name", "the title".
+    pub fn parse(raw: &str, max_chars: usize, what: &str) -> Result<DisplayName, AppError> {
+        if raw.contains('\0') {
+            return Err(AppError::InvalidInput(format!("{what} contains a NUL character")));
+        }
+        let mut name = String::with_capacity(raw.len());
+        for c in raw.chars().filter(|c| !is_bidi_control(*c)) {
+            if c.is_whitespace() || c.is_control() {
+                if !name.is_empty() && !name.ends_with(' ') {
+                    name.push(' ');
+                }
+            } else {
+                name.push(c);
+            }
+        }
+        let name = name.trim_end().to_owned();
+        if is_blank(&name) {
+            return Err(AppError::InvalidInput(format!("{what} is empty")));
+        }
+        if name.chars().count() > max_chars {
+            return Err(AppError::InvalidInput(format!("{what} is longer than {max_chars} characters")));
+        }
+        Ok(DisplayName(name))
+    }
+
+    /// An optional name: absent, or blank, is `None`.
+    pub fn parse_optional(raw: Option<&str>, max_chars: usize, what: &str) -> Result<Option<DisplayName>, AppError> {
+        match raw {
+            Some(raw) if !is_blank(&raw.replace(is_bidi_control, "")) => Self::parse(raw, max_chars, what).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_their_spaces_collapsed() {
+        assert_eq!(DisplayName::parse("  Jordan \t Lee\n", 100, "the name").unwrap().as_str(), "Jordan Lee");
+    }
+
+    #[test]
+    fn bidirectional_controls_are_stripped() {
+        let name = DisplayName::parse("Ana\u{202E}gnp.exe\u{202C} \u{2067}x\u{2069}", 100, "the name").unwrap();
+        assert_eq!(name.as_str(), "Anagnp.exe x");
+    }
+
+    #[test]
+    fn blank_long_or_nul_names_are_refused() {
+        for raw in ["", "   ", "\u{200B}\u{200D}", "\u{202E}", "a\0b", &"x".repeat(101)] {
+            assert!(matches!(DisplayName::parse(raw, 100, "the name"), Err(AppError::InvalidInput(_))), "{raw:?}");
+        }
+        assert!(DisplayName::parse(&"é".repeat(100), 100, "the name").is_ok());
+    }
+
+    #[test]
+    fn an_optional_blank_name_is_no_name() {
+        assert_eq!(DisplayName::parse_optional(None, 100, "the name").unwrap(), None);
+        assert_eq!(DisplayName::parse_optional(Some(" \u{202E} "), 100, "the name").unwrap(), None);
+        assert_eq!(DisplayName::parse_optional(Some(" Sam "), 100, "the name").unwrap().unwrap().as_str(), "Sam");
+        assert!(DisplayName::parse_optional(Some("a\0"), 100, "the name").is_err());
     }
 }
 

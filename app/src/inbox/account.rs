@@ -3,14 +3,18 @@
 
 use leptos::prelude::*;
 
-use crate::{auth::api::change_password, domain::team::MIN_PASSWORD_CHARS, layout::Dialog};
+use crate::{
+    auth::api::change_password,
+    domain::team::{Password, MIN_PASSWORD_CHARS},
+    layout::Dialog,
+};
 
 #[component]
 pub fn ChangePassword(close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let current = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
     let again = RwSignal::new(String::new());
-    let change = Action::new(|(current, new): &(String, String)| change_password(current.clone(), new.clone()));
+    let change = Action::new(|(current, new): &(String, String)| change_password(Password::new(current.clone()), Password::new(new.clone())));
     let pending = change.pending();
     let mismatch = move || again.with(|a| !a.is_empty()) && new.get() != again.get();
     let too_short = move || new.with(|n| !n.is_empty() && n.chars().count() < MIN_PASSWORD_CHARS);

@@ -1,9 +1,10 @@
 //! The team half of the public API (`/api/v1/inbox/*`).
 
-use leptos::{prelude::*, server_fn::codec::Json};
+use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    wire::ApiJson,
     domain::{ConversationSummary, Message, Note},
     error::AppError,
 };
@@ -89,39 +90,39 @@ pub struct NoteResponse {
     pub note: Note,
 }
 
-#[server(prefix = "/api/v1", endpoint = "inbox/conversations", input = Json)]
+#[server(prefix = "/api/v1", endpoint = "inbox/conversations", input = ApiJson)]
 pub async fn list_conversations(filter: InboxFilter) -> Result<ConversationList, AppError> {
     let (backend, request) = crate::backend::backend()?;
     Ok(ConversationList { conversations: backend.conversations(&request, filter).await? })
 }
 
 /// `POST /api/v1/inbox/counts` `{}`: the number in each view, for the tabs' badges.
-#[server(prefix = "/api/v1", endpoint = "inbox/counts", input = Json)]
+#[server(prefix = "/api/v1", endpoint = "inbox/counts", input = ApiJson)]
 pub async fn count_conversations() -> Result<InboxCounts, AppError> {
     let (backend, request) = crate::backend::backend()?;
     backend.counts(&request).await
 }
 
-#[server(prefix = "/api/v1", endpoint = "inbox/conversation", input = Json)]
+#[server(prefix = "/api/v1", endpoint = "inbox/conversation", input = ApiJson)]
 pub async fn get_conversation(conversation_id: String) -> Result<ConversationDetail, AppError> {
     let (backend, request) = crate::backend::backend()?;
     backend.conversation(&request, conversation_id).await
 }
 
 /// Take over: exactly one of any number of concurrent claimers gets 200; the rest 409.
-#[server(prefix = "/api/v1", endpoint = "inbox/claim", input = Json)]
+#[server(prefix = "/api/v1", endpoint = "inbox/claim", input = ApiJson)]
 pub async fn claim_conversation(conversation_id: String) -> Result<ConversationResponse, AppError> {
     let (backend, request) = crate::backend::backend()?;
     Ok(ConversationResponse { conversation: backend.claim(&request, conversation_id).await? })
 }
 
-#[server(prefix = "/api/v1", endpoint = "inbox/reply", input = Json)]
+#[server(prefix = "/api/v1", endpoint = "inbox/reply", input = ApiJson)]
 pub async fn send_reply(conversation_id: String, client_id: String, text: String) -> Result<MessageResponse, AppError> {
     let (backend, request) = crate::backend::backend()?;
     Ok(MessageResponse { message: backend.reply(&request, conversation_id, client_id, text).await? })
 }
 
-#[server(prefix = "/api/v1", endpoint = "inbox/note", input = Json)]
+#[server(prefix = "/api/v1", endpoint = "inbox/note", input = ApiJson)]
 pub async fn add_note(conversation_id: String, text: String) -> Result<NoteResponse, AppError> {
     let (backend, request) = crate::backend::backend()?;
     Ok(NoteResponse { note: backend.note(&request, conversation_id, text).await? })
@@ -134,14 +135,14 @@ pub struct SuggestionResponse {
 }
 
 /// A reply drafted by the AI from the transcript and the chatbot's knowledge base.
-#[server(prefix = "/api/v1", endpoint = "inbox/suggest", input = Json)]
+#[server(prefix = "/api/v1", endpoint = "inbox/suggest", input = ApiJson)]
 pub async fn suggest_reply(conversation_id: String) -> Result<SuggestionResponse, AppError> {
     let (backend, request) = crate::backend::backend()?;
     Ok(SuggestionResponse { text: backend.suggest(&request, conversation_id).await? })
 }
 
 /// Hand the conversation back to the AI.
-#[server(prefix = "/api/v1", endpoint = "inbox/resolve", input = Json)]
+#[server(prefix = "/api/v1", endpoint = "inbox/resolve", input = ApiJson)]
 pub async fn resolve_conversation(conversation_id: String) -> Result<ConversationResponse, AppError> {
     let (backend, request) = crate::backend::backend()?;
     Ok(ConversationResponse { conversation: backend.resolve(&request, conversation_id).await? })

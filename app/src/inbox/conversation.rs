@@ -11,7 +11,7 @@ use super::{
 use crate::{
     browser,
     domain::{
-        clock, AuthorKind, ConversationSummary, Message, Note, Role, StateKind, CHAR_HINT_FROM, MAX_MESSAGE_CHARS,
+        clock, text::is_blank, AuthorKind, ConversationSummary, Message, Note, Role, StateKind, CHAR_HINT_FROM, MAX_MESSAGE_CHARS,
     },
     layout::{follow_newest, Dialog},
 };
@@ -268,7 +268,8 @@ fn Composer(desk: Desk) -> impl IntoView {
             }
         }
     });
-    let chars = Memo::new(move |_| desk.draft.with(|d| d.trim().chars().count()));
+    // Invisible-only text counts as empty, as the server reads it.
+    let chars = Memo::new(move |_| desk.draft.with(|d| if is_blank(d) { 0 } else { d.trim().chars().count() }));
     let too_long = move || chars.get() > MAX_MESSAGE_CHARS;
     let note = move || desk.mode.get() == ComposerMode::Note;
     let state = move || desk.open.with(|c| c.as_ref().map(|c| c.state));

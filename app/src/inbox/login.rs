@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::auth::api::login;
+use crate::{auth::api::login, domain::team::Password};
 
 /// Sign-in card for team members.
 #[component]
@@ -10,7 +10,7 @@ pub fn LoginForm(session: RwSignal<u32>) -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let ready = move || email.with(|e| looks_like_email(e)) && password.with(|p| !p.is_empty());
-    let sign_in = Action::new(|(email, password): &(String, String)| login(email.clone(), password.clone()));
+    let sign_in = Action::new(|(email, password): &(String, String)| login(email.clone(), Password::new(password.clone())));
     let pending = sign_in.pending();
     Effect::new(move |_| {
         if let Some(Ok(_)) = sign_in.value().get() {

@@ -1,11 +1,12 @@
 //! `/api/v1/team/*` and `/api/v1/settings/*`: admins manage their workspace's members
 //! and chatbots.
 
-use leptos::{prelude::*, server_fn::codec::Json};
+use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    domain::{LauncherPosition, MemberView, Role},
+    wire::ApiJson,
+    domain::{team::Password, LauncherPosition, MemberView, Role},
     error::AppError,
 };
 
@@ -15,11 +16,11 @@ pub struct MemberResponse {
 }
 
 /// Admins only (403 otherwise). The new member joins the admin's workspace.
-#[server(prefix = "/api/v1", endpoint = "team/members", input = Json)]
+#[server(prefix = "/api/v1", endpoint = "team/members", input = ApiJson)]
 pub async fn create_member(
     email: String,
     name: String,
-    password: String,
+    password: Password,
     role: Role,
 ) -> Result<MemberResponse, AppError> {
     let (backend, request) = crate::backend::backend()?;
@@ -45,7 +46,7 @@ pub struct WidgetSettingsResponse {
 
 /// `POST /api/v1/settings/widget`: admins only (403 otherwise); a chatbot of another
 /// workspace is 404. Answers with the settings as stored (colour and origins normalised).
-#[server(prefix = "/api/v1", endpoint = "settings/widget", input = Json)]
+#[server(prefix = "/api/v1", endpoint = "settings/widget", input = ApiJson)]
 pub async fn update_widget(widget: WidgetSettings) -> Result<WidgetSettingsResponse, AppError> {
     let (backend, request) = crate::backend::backend()?;
     Ok(WidgetSettingsResponse { widget: backend.update_widget(&request, widget).await? })

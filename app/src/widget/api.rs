@@ -1,9 +1,10 @@
 //! The visitor half of the public API (`/api/v1/widget/*`).
 
-use leptos::{prelude::*, server_fn::codec::Json};
+use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    wire::ApiJson,
     domain::{Message, StateKind, WidgetLook},
     error::AppError,
 };
@@ -29,7 +30,7 @@ pub struct HistoryResponse {
 }
 
 /// `POST /api/v1/widget/start`: a new conversation with chatbot `bot_id`.
-#[server(prefix = "/api/v1", endpoint = "widget/start", input = Json)]
+#[server(prefix = "/api/v1", endpoint = "widget/start", input = ApiJson)]
 pub async fn start_conversation(
     bot_id: String,
     name: Option<String>,
@@ -40,7 +41,7 @@ pub async fn start_conversation(
 }
 
 /// `POST /api/v1/widget/send`: the visitor's message; the same `client_id` twice stores it once.
-#[server(prefix = "/api/v1", endpoint = "widget/send", input = Json)]
+#[server(prefix = "/api/v1", endpoint = "widget/send", input = ApiJson)]
 pub async fn send_message(conversation_id: String, client_id: String, text: String) -> Result<SendResponse, AppError> {
     let (backend, request) = crate::backend::backend()?;
     let message = backend.widget_send(&request, conversation_id, client_id, text).await?;
@@ -48,7 +49,7 @@ pub async fn send_message(conversation_id: String, client_id: String, text: Stri
 }
 
 /// `POST /api/v1/widget/history`: everything the visitor may see after `after_seq`.
-#[server(prefix = "/api/v1", endpoint = "widget/history", input = Json)]
+#[server(prefix = "/api/v1", endpoint = "widget/history", input = ApiJson)]
 pub async fn fetch_history(conversation_id: String, after_seq: Option<i64>) -> Result<HistoryResponse, AppError> {
     let (backend, request) = crate::backend::backend()?;
     backend.widget_history(&request, conversation_id, after_seq.unwrap_or(0)).await
@@ -56,7 +57,7 @@ pub async fn fetch_history(conversation_id: String, after_seq: Option<i64>) -> R
 
 /// `POST /api/v1/widget/config`: how chatbot `bot_id`'s widget looks (title, colour,
 /// greeting, launcher corner). Public: it is what any visitor's page shows.
-#[server(prefix = "/api/v1", endpoint = "widget/config", input = Json)]
+#[server(prefix = "/api/v1", endpoint = "widget/config", input = ApiJson)]
 pub async fn widget_config(bot_id: String) -> Result<WidgetLook, AppError> {
     let (backend, _request) = crate::backend::backend()?;
     backend.widget_look(bot_id).await

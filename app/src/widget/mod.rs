@@ -14,7 +14,9 @@ use leptos_router::hooks::use_params_map;
 
 use crate::layout::follow_newest;
 use crate::{
-    domain::{AuthorKind, EmailAddress, Message, StateKind, WidgetLook, CHAR_HINT_FROM, MAX_MESSAGE_CHARS},
+    domain::{
+        text::is_blank, AuthorKind, EmailAddress, Message, StateKind, WidgetLook, CHAR_HINT_FROM, MAX_MESSAGE_CHARS,
+    },
     error::AppError,
 };
 use chat::{Chat, Connection};
@@ -197,7 +199,8 @@ fn Composer(chat: Chat) -> impl IntoView {
     // The ask the visitor chose to answer in words rather than with the email field.
     let declined_ask = RwSignal::new(None::<i64>);
     let asking_email = move || chat.asking_email().is_some_and(|seq| declined_ask.get() != Some(seq));
-    let chars = Memo::new(move |_| draft.with(|d| d.trim().chars().count()));
+    // Invisible-only text counts as empty, as the server reads it.
+    let chars = Memo::new(move |_| draft.with(|d| if is_blank(d) { 0 } else { d.trim().chars().count() }));
     let too_long = move || chars.get() > MAX_MESSAGE_CHARS;
     let can_send = move || chars.get() > 0 && !too_long();
     let email_error = RwSignal::new(None::<String>);

@@ -1,7 +1,7 @@
 //! Team members in the database, and who is calling.
 
 use app::{
-    domain::{EmailAddress, MemberView, Role},
+    domain::{team::Password, DisplayName, EmailAddress, MemberView, Role},
     AppError,
 };
 use http::request::Parts;
@@ -50,7 +50,19 @@ const MEMBER_SELECT: &str = "SELECT id, workspace_id, email, name, role, passwor
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$8vX6Xb4b8q0Pp9OkiY0Wn7o2b0iN4Ua3j9o2Yk1QW9M";
 
-pub async fn verify_login(store: &Store, email: &str, password_text: &str) -> Result<Caller, AppError> {
+/// The hashing thread is full: the attempt is refused before it costs anything.
+fn busy() -> AppError {
+    AppError::RateLimited { retry_after_secs: 1 }
+}
+
+fn hash_failed(err: password::HashError) -> AppError {
+    match err {
+        password::HashError::Busy => busy(),
+        other => internal(other),
+    }
+}
+
+pub async fn verify_login(store: &Store, email: &str, password_text: Password) -> Result<Caller, AppError> {
     let wrong = || AppError::Unauthenticated("wrong email or password".into());
     let email = email.trim().to_lowercase();
     let row = sqlx::query(&format!("{MEMBER_SELECT} WHERE email = $1"))
@@ -60,7 +72,7 @@ pub async fn verify_login(store: &Store, email: &str, password_text: &str) -> Re
         .map_err(internal)?;
     let record = row.as_ref().map(member_from_row).transpose().map_err(internal)?;
     let hash = record.as_ref().map_or(DUMMY_HASH, |r| r.password_hash.as_str()).to_owned();
-    let matches = password::verify_async(password_text.to_owned(), hash).await;
+    let matches = password::verify_async(password_text, hash).await.map_err(|_| busy())?;
     match record {
         Some(record) if matches => Ok(record.caller),
         _ => Err(wrong()),
@@ -89,11 +101,12 @@ pub struct NewMember {
     pub workspace_id: String,
     pub email: String,
     pub name: String,
-    pub password: String,
+    pub password: Password,
     pub role: Role,
 }
 
-fn check_new_password(password: &str) -> Result<(), AppError> {
+fn check_new_password(password: &Password) -> Result<(), AppError> {
+    let password = password.expose();
     if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > 1024 {
         return Err(AppError::InvalidInput(format!(
             "the password must be at least {MIN_PASSWORD_CHARS} characters (and under 1024 bytes)"
@@ -104,7 +117,12 @@ fn check_new_password(password: &str) -> Result<(), AppError> {
 
 /// Replaces a member's password once the current one is confirmed. The caller ends
 /// the member's other sessions.
-pub async fn change_password(store: &Store, member_id: &str, current: String, new: String) -> Result<(), AppError> {
+pub async fn change_password(
+    store: &Store,
+    member_id: &str,
+    current: Password,
+    new: Password,
+) -> Result<(), AppError> {
     check_new_password(&new)?;
     let row = sqlx::query(&format!("{MEMBER_SELECT} WHERE id = $1"))
         .bind(member_id)
@@ -113,10 +131,10 @@ pub async fn change_password(store: &Store, member_id: &str, current: String, ne
         .map_err(internal)?;
     let record = row.as_ref().map(member_from_row).transpose().map_err(internal)?;
     let record = record.ok_or_else(|| AppError::Unauthenticated("sign in first".into()))?;
-    if !password::verify_async(current, record.password_hash).await {
+    if !password::verify_async(current, record.password_hash).await.map_err(|_| busy())? {
         return Err(AppError::InvalidInput("the current password is not right".into()));
     }
-    let hash = password::hash_async(new).await.map_err(internal)?;
+    let hash = password::hash_async(new).await.map_err(hash_failed)?;
     let mut tx = store.begin_write().await.map_err(internal)?;
     sqlx::query("UPDATE members SET password_hash = $1 WHERE id = $2")
         .bind(&hash)
@@ -135,12 +153,9 @@ pub async fn workspaces(store: &Store) -> Result<Vec<(String, String)>, sqlx::Er
 
 pub async fn create_member(store: &Store, new: NewMember) -> Result<MemberView, AppError> {
     let email = EmailAddress::parse(&new.email)?;
-    let name = new.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 || name.contains('\0') {
-        return Err(AppError::InvalidInput("the name must be 1 to 100 characters".into()));
-    }
+    let name = DisplayName::parse(&new.name, 100, "the name")?.into_inner();
     check_new_password(&new.password)?;
-    let hash = password::hash_async(new.password).await.map_err(internal)?;
+    let hash = password::hash_async(new.password).await.map_err(hash_failed)?;
     let id = new_id("mem");
     let mut tx = store.begin_write().await.map_err(internal)?;
     let inserted = sqlx::query(
@@ -165,59 +180,13 @@ pub async fn create_member(store: &Store, new: NewMember) -> Result<MemberView, 
     Ok(MemberView { id, email: email.as_str().to_owned(), name, role: new.role })
 }
 
-/// Cross-site request forgery guard for team calls: a browser says where a request
-/// comes from (`Sec-Fetch-Site`, `Origin`); anything from another site is refused.
-/// Requests without those headers (curl, server-to-server) carry no ambient cookie risk.
-pub fn require_same_origin(request: &Parts) -> Result<(), AppError> {
-    let forbidden = || AppError::Forbidden("cross-site requests are not allowed".into());
-    let header = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(site) = header("sec-fetch-site") {
-        if !matches!(site, "same-origin" | "none") {
-            return Err(forbidden());
-        }
-    }
-    if let Some(origin) = header("origin") {
-        let host = header("host").ok_or_else(forbidden)?;
-        let origin_host = origin.split_once("://").map(|(_, rest)| rest).ok_or_else(forbidden)?;
-        if !origin_host.eq_ignore_ascii_case(host) {
-            return Err(forbidden());
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn parts(headers: &[(&str, &str)]) -> Parts {
-        let mut builder = http::Request::builder().uri("/api/v1/inbox/claim");
-        for (name, value) in headers {
-            builder = builder.header(*name, *value);
-        }
-        builder.body(()).unwrap().into_parts().0
-    }
 
     #[test]
     fn the_dummy_hash_is_a_real_argon2_hash() {
         assert!(!password::verify("anything", DUMMY_HASH));
         assert!(argon2::PasswordHash::new(DUMMY_HASH).is_ok());
-    }
-
-    #[test]
-    fn same_origin_and_non_browser_requests_pass() {
-        assert!(require_same_origin(&parts(&[])).is_ok());
-        assert!(
-            require_same_origin(&parts(&[("host", "baton.test:3000"), ("origin", "http://baton.test:3000")])).is_ok()
-        );
-        assert!(require_same_origin(&parts(&[("sec-fetch-site", "same-origin")])).is_ok());
-    }
-
-    #[test]
-    fn cross_site_requests_are_forbidden() {
-        assert!(require_same_origin(&parts(&[("host", "baton.test"), ("origin", "https://evil.test")])).is_err());
-        assert!(require_same_origin(&parts(&[("sec-fetch-site", "cross-site")])).is_err());
-        assert!(require_same_origin(&parts(&[("sec-fetch-site", "same-site")])).is_err());
-        assert!(require_same_origin(&parts(&[("origin", "http://baton.test")])).is_err(), "no host to compare");
     }
 }

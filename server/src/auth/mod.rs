@@ -1,6 +1,7 @@
-//! Team accounts, their sessions, and visitor tokens.
+//! Team accounts, their sessions and sign-in throttle, and visitor tokens.
 
 pub mod members;
 pub mod password;
 pub mod session;
+pub mod throttle;
 pub mod visitor_token;

@@ -17,6 +17,7 @@ use std::time::Duration;
 use app::domain::{AuthorKind, EscalationReason, Message, MAX_MESSAGE_CHARS};
 use async_trait::async_trait;
 use backon::{ExponentialBuilder, Retryable};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -28,8 +29,8 @@ pub struct OpenAiConfig {
     /// Up to and including `/v1`: `https://api.openai.com/v1`, `http://127.0.0.1:11434/v1`.
     pub base_url: String,
     pub model: String,
-    /// Sent as a Bearer token; local servers often need none.
-    pub api_key: Option<String>,
+    /// Sent as a Bearer token; local servers often need none. Never printed.
+    pub api_key: Option<SecretString>,
     /// One attempt's limit.
     pub attempt_timeout: Duration,
     /// Retries after the first attempt.
@@ -204,7 +205,7 @@ impl OpenAiBrain {
     async fn attempt(&self, body: &Value) -> Result<AssistantMessage, CallError> {
         let url = format!("{}/chat/completions", self.config.base_url.trim_end_matches('/'));
         let mut request = self.client.post(url).json(body);
-        if let Some(key) = self.config.api_key.as_deref().filter(|k| !k.is_empty()) {
+        if let Some(key) = self.config.api_key.as_ref().map(ExposeSecret::expose_secret).filter(|k| !k.is_empty()) {
             request = request.bearer_auth(key);
         }
         let response = request.send().await?;
@@ -331,6 +332,19 @@ impl Brain for OpenAiBrain {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_key_never_shows_in_debug_output() {
+        let config = OpenAiConfig {
+            base_url: "http://127.0.0.1:1/v1".into(),
+            model: "m".into(),
+            api_key: Some("sk-live-abc123".into()),
+            attempt_timeout: Duration::from_secs(1),
+            retries: 0,
+            deadline: Duration::from_secs(1),
+        };
+        assert!(!format!("{config:?}").contains("sk-live-abc123"));
+    }
 
     #[test]
     fn retry_after_is_read_in_seconds_and_capped() {

@@ -8,15 +8,14 @@
 //! one of any number of concurrent claimers wins.
 
 pub mod escalation;
-pub mod rate_limit;
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{collections::HashMap, net::IpAddr, sync::Arc, time::Duration};
 
 use app::{
     domain::{
         live::{TeamEvent, VisitorEvent},
-        Ask, Author, AuthorKind, Command, ConversationSummary, EmailAddress, EscalationReason, MemberView, Message,
-        MessageText, Note, Outcome, Role, State, Visitor,
+        Ask, Author, AuthorKind, Command, ConversationSummary, DisplayName, EmailAddress, EscalationReason,
+        MemberView, Message, MessageText, Note, Outcome, Role, State, Visitor,
     },
     inbox::api::{ConversationDetail, InboxFilter},
     widget::api::{HistoryResponse, StartResponse},
@@ -30,6 +29,7 @@ use crate::{
         bus::{Announcement, Bus},
         hub::Hub,
     },
+    security::rate_limit::RateLimiter,
     store::{
         conversations::{
             append_message, change_state, insert_conversation, insert_note, ChatbotRecord, ConversationRecord,
@@ -40,7 +40,35 @@ use crate::{
 };
 
 use escalation::{EmailAnswer, PendingEscalation};
-use rate_limit::RateLimiter;
+
+/// How often one author's typing is passed on, at most: a client that sends a typing
+/// frame per keystroke (or a thousand a second) reaches the others as one per period.
+pub const TYPING_EVERY: Duration = Duration::from_secs(2);
+
+/// How much visitors may do: messages per conversation, and new conversations per
+/// client address and per chatbot (each a minute; 0 means no limit).
+#[derive(Debug, Clone, Copy)]
+pub struct VisitorLimits {
+    pub messages_per_minute: u32,
+    pub starts_per_address_per_minute: u32,
+    pub starts_per_chatbot_per_minute: u32,
+}
+
+/// Who is typing, for collapsing their frames: the visitor of a conversation, a member.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Typist {
+    Visitor,
+    Member(String),
+    /// The bot's own "typing" before a turn is Baton's, never throttled.
+    Bot,
+}
+
+struct Limiters {
+    messages: RateLimiter,
+    starts_per_address: RateLimiter<IpAddr>,
+    starts_per_chatbot: RateLimiter,
+    typing: RateLimiter<(String, Typist)>,
+}
 
 /// How many messages a conversation's history call returns at most.
 const HISTORY_PAGE: i64 = 1000;
@@ -122,19 +150,29 @@ pub struct Handoff {
     bus: Bus,
     brain: Arc<dyn Brain>,
     knowledge: Arc<KnowledgeCache>,
-    visitor_limit: Arc<RateLimiter>,
+    limits: Arc<Limiters>,
     bot_turns: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 impl Handoff {
-    pub fn new(store: Store, hub: Hub, bus: Bus, brain: Arc<dyn Brain>, visitor_messages_per_minute: u32) -> Handoff {
-        let visitor_limit = Arc::new(RateLimiter::per_minute(visitor_messages_per_minute));
-        Handoff { store, hub, bus, brain, knowledge: Arc::default(), visitor_limit, bot_turns: Arc::default() }
+    pub fn new(store: Store, hub: Hub, bus: Bus, brain: Arc<dyn Brain>, limits: VisitorLimits) -> Handoff {
+        let limits = Arc::new(Limiters {
+            messages: RateLimiter::per_minute(limits.messages_per_minute),
+            starts_per_address: RateLimiter::per_minute(limits.starts_per_address_per_minute),
+            starts_per_chatbot: RateLimiter::per_minute(limits.starts_per_chatbot_per_minute),
+            typing: RateLimiter::one_per(TYPING_EVERY),
+        });
+        Handoff { store, hub, bus, brain, knowledge: Arc::default(), limits, bot_turns: Arc::default() }
     }
 
     /// Someone is typing: always to the team; to the visitor too when `to_visitor`
     /// (the bot, or the agent who holds the conversation; never the visitor's own).
-    pub fn typing(&self, workspace_id: &str, conversation_id: &str, author: Author, to_visitor: bool) {
+    /// Each person's frames are collapsed here, before they reach the hub or the other
+    /// instances: at most one per `TYPING_EVERY` goes on, the others are dropped.
+    pub fn typing(&self, workspace_id: &str, conversation_id: &str, typist: Typist, author: Author, to_visitor: bool) {
+        if typist != Typist::Bot && self.limits.typing.check(&(conversation_id.to_owned(), typist)).is_err() {
+            return;
+        }
         let to_visitor = to_visitor && author.kind != AuthorKind::Visitor;
         if to_visitor {
             self.hub.publish_visitor(conversation_id, VisitorEvent::Typing { author: author.clone() });
@@ -158,7 +196,10 @@ impl Handoff {
     }
 
     pub fn forget_idle_limits(&self) {
-        self.visitor_limit.forget_idle();
+        self.limits.messages.forget_idle();
+        self.limits.starts_per_address.forget_idle();
+        self.limits.starts_per_chatbot.forget_idle();
+        self.limits.typing.forget_idle();
     }
 
     pub fn store(&self) -> &Store {
@@ -171,14 +212,21 @@ impl Handoff {
 
     // ---- visitors -------------------------------------------------------------------------
 
+    /// A new conversation with chatbot `bot_id`, for a visitor calling from `client`
+    /// (a rate-limit key: an address, or an IPv6 /64). Starts are limited per client
+    /// and per chatbot: each stores a conversation, and a fresh conversation would
+    /// otherwise be a way around the per-conversation message limit.
     pub async fn start(
         &self,
+        client: IpAddr,
         bot_id: &str,
         name: Option<String>,
         email: Option<String>,
     ) -> Result<StartResponse, AppError> {
+        self.limits.starts_per_address.check(&client)?;
         let chatbot =
             self.store.chatbot_by_public_id(bot_id.trim()).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+        self.limits.starts_per_chatbot.check(&chatbot.id)?;
         let visitor = Visitor { name: clean_name(name)?, email: clean_email(email)? };
         let token = visitor_token::generate();
         let id = new_id("conv");
@@ -260,10 +308,10 @@ impl Handoff {
             client_id: Some(client_id.to_owned()),
             asks: None,
         };
-        let limit = self.visitor_limit.clone();
+        let limits = self.limits.clone();
         let id = conversation.id.clone();
         match self
-            .send_once(conversation, Command::VisitorMessage, "visitor", pending, move || limit.check(&id))
+            .send_once(conversation, Command::VisitorMessage, "visitor", pending, move || limits.messages.check(&id))
             .await?
         {
             Sent::Stored(message) => Ok(message),
@@ -324,7 +372,7 @@ impl Handoff {
         let chatbot =
             self.store.chatbot_by_id(&conversation.chatbot_id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
         let bot = bot_author(&chatbot.name);
-        self.typing(&conversation.workspace_id, &conversation.id, bot.clone(), true);
+        self.typing(&conversation.workspace_id, &conversation.id, Typist::Bot, bot.clone(), true);
         let from = (conversation.last_seq - BRAIN_WINDOW).max(0);
         let messages = self.store.messages_after(&conversation.id, from, BRAIN_WINDOW).await.map_err(internal)?;
         let say = |text: String| Pending::from(bot.clone(), text);
@@ -668,13 +716,7 @@ fn parse_client_id(raw: &str) -> Result<&str, AppError> {
 }
 
 fn clean_name(name: Option<String>) -> Result<Option<String>, AppError> {
-    match name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) {
-        Some(name) if name.chars().count() > 100 => {
-            Err(AppError::InvalidInput("the name is longer than 100 characters".into()))
-        }
-        Some(name) if name.contains('\0') => Err(AppError::InvalidInput("the name contains a NUL character".into())),
-        other => Ok(other),
-    }
+    Ok(DisplayName::parse_optional(name.as_deref(), 100, "the name")?.map(DisplayName::into_inner))
 }
 
 fn clean_email(email: Option<String>) -> Result<Option<String>, AppError> {

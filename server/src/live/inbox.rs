@@ -8,17 +8,14 @@
 use app::{
     domain::{
         live::{InboxClientFrame, TeamEvent},
-        Author, AuthorKind, MAX_CLIENT_FRAME_BYTES,
+        Author, AuthorKind,
     },
     error::ErrorBody,
     AppError,
 };
 use axum::{
-    extract::{
-        ws::{Message as WsMessage, WebSocketUpgrade},
-        State,
-    },
-    http::{header, HeaderMap},
+    extract::State,
+    http::HeaderMap,
     response::{IntoResponse, Response},
 };
 use futures_util::{Sink, Stream, StreamExt};
@@ -26,34 +23,32 @@ use tokio::{
     sync::broadcast::error::RecvError,
     time::{interval, Instant},
 };
+use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 use tower_sessions::{session::Id, Session};
 
-use super::{close, keep_alive, send_json, with_limits, CLOSE_POLICY, CLOSE_TOO_BIG, PING_EVERY};
+use super::{
+    classify, keep_alive, send_json,
+    socket::{finish, Upgrade},
+    Ending, Inbound, CLOSE_POLICY, PING_EVERY,
+};
 use crate::{
     auth::{
         members::{member_by_id, Caller},
         session::{fingerprint, session_alive, MEMBER_KEY},
     },
-    handoff::Handoff,
+    handoff::{Handoff, Typist},
+    security::origin::SiteOrigin,
 };
 
-/// Same origin means the `Origin` header names exactly the host the request came to.
-fn origin_is_ours(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return false };
-    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else { return false };
-    origin
-        .split_once("://")
-        .is_some_and(|(scheme, rest)| matches!(scheme, "http" | "https") && rest.eq_ignore_ascii_case(host))
-}
-
 pub async fn inbox_socket(
-    ws: WebSocketUpgrade,
+    upgrade: Upgrade,
     headers: HeaderMap,
     session: Session,
     State(handoff): State<Handoff>,
+    State(site): State<SiteOrigin>,
 ) -> Response {
-    if !origin_is_ours(&headers) {
-        return AppError::Forbidden("the Inbox socket only accepts Baton's own pages".into()).into_response();
+    if let Err(err) = site.check(&headers, true) {
+        return err.into_response();
     }
     let member_id: Option<String> = session.get(MEMBER_KEY).await.ok().flatten();
     let caller = match member_id {
@@ -63,9 +58,10 @@ pub async fn inbox_socket(
     let (Some(caller), Some(session_id)) = (caller, session.id()) else {
         return AppError::Unauthenticated("sign in first".into()).into_response();
     };
-    with_limits(ws).on_upgrade(move |socket| async move {
-        let (sink, stream) = socket.split();
-        serve_inbox(sink, stream, caller, session_id, handoff).await;
+    upgrade.on_upgrade(move |socket| async move {
+        let (mut sink, mut stream) = socket.split();
+        let ending = serve_inbox(&mut sink, &mut stream, caller, session_id, handoff).await;
+        finish(sink, stream, ending).await;
     })
 }
 
@@ -74,11 +70,12 @@ fn error_frame(err: AppError) -> TeamEvent {
 }
 
 /// The socket lives as long as the member's session `session_id`.
-pub async fn serve_inbox<S, R>(mut sink: S, mut stream: R, caller: Caller, session_id: Id, handoff: Handoff)
+pub async fn serve_inbox<S, R>(mut sink: S, mut stream: R, caller: Caller, session_id: Id, handoff: Handoff) -> Ending
 where
     S: Sink<WsMessage> + Unpin,
-    R: Stream<Item = Result<WsMessage, axum::Error>> + Unpin,
+    R: Stream<Item = Result<WsMessage, WsError>> + Unpin,
 {
+    let signed_out = Ending::Close(CLOSE_POLICY, "signed out");
     let session = fingerprint(&session_id);
     let mut events = handoff.hub().subscribe_workspace(&caller.workspace_id);
     let mut sign_outs = handoff.hub().subscribe_sign_outs();
@@ -90,34 +87,27 @@ where
         tokio::select! {
             item = stream.next() => {
                 heard = Instant::now();
-                let reply = match item {
-                    Some(Ok(WsMessage::Text(text))) if text.len() > MAX_CLIENT_FRAME_BYTES => {
-                        return close(&mut sink, CLOSE_TOO_BIG, "frame too large").await;
-                    }
-                    Some(Ok(WsMessage::Text(text))) => match serde_json::from_str::<InboxClientFrame>(&text) {
-                        Ok(InboxClientFrame::Ping {}) => Some(TeamEvent::Pong),
-                        Ok(InboxClientFrame::Typing { conversation_id }) => {
-                            match handoff.store().conversation_in_workspace(&conversation_id, &caller.workspace_id).await {
-                                Ok(Some(conversation)) => {
-                                    // Only the agent who holds the chat is shown typing to its visitor.
-                                    let holds = conversation.state.agent().is_some_and(|a| a.id == caller.member.id);
-                                    handoff.typing(&caller.workspace_id, &conversation.id, me.clone(), holds);
-                                    None
-                                }
-                                _ => Some(error_frame(AppError::NotFound)),
+                let reply = match classify(item) {
+                    Inbound::End(ending) => return ending,
+                    Inbound::Alive => None,
+                    Inbound::Frame(InboxClientFrame::Ping {}) => Some(TeamEvent::Pong),
+                    Inbound::Frame(InboxClientFrame::Typing { conversation_id }) => {
+                        match handoff.store().conversation_in_workspace(&conversation_id, &caller.workspace_id).await {
+                            Ok(Some(conversation)) => {
+                                // Only the agent who holds the chat is shown typing to its visitor.
+                                let holds = conversation.state.agent().is_some_and(|a| a.id == caller.member.id);
+                                let typist = Typist::Member(caller.member.id.clone());
+                                handoff.typing(&caller.workspace_id, &conversation.id, typist, me.clone(), holds);
+                                None
                             }
+                            _ => Some(error_frame(AppError::NotFound)),
                         }
-                        Err(err) => Some(error_frame(AppError::InvalidInput(format!("unknown or malformed frame: {err}")))),
-                    },
-                    Some(Ok(WsMessage::Binary(_))) => {
-                        Some(error_frame(AppError::InvalidInput("binary frames are not supported; send JSON text".into())))
                     }
-                    Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => None,
-                    Some(Ok(WsMessage::Close(_)) | Err(_)) | None => return,
+                    Inbound::Invalid(why) => Some(error_frame(AppError::InvalidInput(why))),
                 };
                 if let Some(reply) = reply {
                     if send_json(&mut sink, &reply).await.is_err() {
-                        return;
+                        return Ending::Gone;
                     }
                 }
             }
@@ -132,48 +122,27 @@ where
                     Err(RecvError::Closed) => Err(()),
                 };
                 if sent.is_err() {
-                    return;
+                    return Ending::Gone;
                 }
             }
             ended = sign_outs.recv() => {
                 match ended {
-                    Ok(ended) if *ended == *session => return close(&mut sink, CLOSE_POLICY, "signed out").await,
+                    Ok(ended) if *ended == *session => return signed_out,
                     Ok(_) => {}
                     // Missed some: make sure ours is still alive.
                     Err(RecvError::Lagged(_)) => {
                         if !session_alive(handoff.store(), &session_id).await {
-                            return close(&mut sink, CLOSE_POLICY, "signed out").await;
+                            return signed_out;
                         }
                     }
-                    Err(RecvError::Closed) => return,
+                    Err(RecvError::Closed) => return Ending::Gone,
                 }
             }
             _ = ping.tick() => {
-                if keep_alive(&mut sink, heard).await.is_err() {
-                    return;
+                if let Err(ending) = keep_alive(&mut sink, heard).await {
+                    return ending;
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.insert(*name, value.parse().unwrap());
-        }
-        map
-    }
-
-    #[test]
-    fn only_baton_s_own_origin_may_open_the_inbox_socket() {
-        assert!(origin_is_ours(&headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")])));
-        assert!(!origin_is_ours(&headers(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.test")])));
-        assert!(!origin_is_ours(&headers(&[("host", "127.0.0.1:3000")])), "a missing Origin is refused");
-        assert!(!origin_is_ours(&headers(&[("host", "127.0.0.1:3000"), ("origin", "null")])));
     }
 }

@@ -4,33 +4,76 @@
 pub mod bus;
 pub mod hub;
 pub mod inbox;
+pub mod socket;
 pub mod widget;
 
 use std::time::Duration;
 
-use app::domain::MAX_CLIENT_FRAME_BYTES;
-use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocketUpgrade};
+use app::{domain::MAX_CLIENT_FRAME_BYTES, wire};
 use futures_util::{Sink, SinkExt};
-use serde::Serialize;
+use serde::{de::DeserializeOwned, Serialize};
+use tokio_tungstenite::tungstenite::{error::ProtocolError, Error as WsError, Message as WsMessage};
 
 /// How often the server pings an idle socket, and how long a silent client may stay.
 pub const PING_EVERY: Duration = Duration::from_secs(25);
 pub const SILENCE_LIMIT: Duration = Duration::from_secs(70);
 
 /// Close codes (RFC 6455 §7.4.1).
+pub const CLOSE_GOING_AWAY: u16 = 1001;
+pub const CLOSE_PROTOCOL: u16 = 1002;
+pub const CLOSE_INVALID_DATA: u16 = 1007;
 pub const CLOSE_POLICY: u16 = 1008;
 pub const CLOSE_TOO_BIG: u16 = 1009;
-pub const CLOSE_GOING_AWAY: u16 = 1001;
 
-/// Small buffers: tungstenite's defaults reserve 128 KiB per socket, which 100k idle
-/// visitors cannot afford. Frames over `MAX_CLIENT_FRAME_BYTES` are refused by Baton
-/// with 1009; the transport cap above it only stops abuse early.
-pub fn with_limits(ws: WebSocketUpgrade) -> WebSocketUpgrade {
-    ws.read_buffer_size(4 * 1024)
-        .write_buffer_size(4 * 1024)
-        .max_write_buffer_size(256 * 1024)
-        .max_frame_size(4 * MAX_CLIENT_FRAME_BYTES)
-        .max_message_size(4 * MAX_CLIENT_FRAME_BYTES)
+/// How a socket's exchange with its client ended, and what Baton still owes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The client closed (its close frame is echoed) or the connection is gone.
+    Gone,
+    /// Baton closes with this code and reason.
+    Close(u16, &'static str),
+}
+
+/// What one read from the client turned out to be.
+pub enum Inbound<F> {
+    Frame(F),
+    /// Malformed or unknown: answered with an error frame, never ignored silently.
+    Invalid(String),
+    /// Proof of life (pings, pongs): nothing to do.
+    Alive,
+    /// The socket is over.
+    End(Ending),
+}
+
+/// Reads one item of a socket's stream as a client frame of type `F`. Oversized
+/// frames end the socket with 1009, text that is not UTF-8 with 1007, any other
+/// breach of RFC 6455 (reserved opcodes or bits, oversized or fragmented control
+/// frames, unmasked frames) with 1002.
+pub fn classify<F: DeserializeOwned>(item: Option<Result<WsMessage, WsError>>) -> Inbound<F> {
+    match item {
+        Some(Ok(WsMessage::Text(text))) if text.len() > MAX_CLIENT_FRAME_BYTES => {
+            Inbound::End(Ending::Close(CLOSE_TOO_BIG, "frame too large"))
+        }
+        Some(Ok(WsMessage::Text(text))) => match wire::read::<F>(text.as_bytes(), "the frame") {
+            Ok(frame) => Inbound::Frame(frame),
+            Err(why) => Inbound::Invalid(why.0),
+        },
+        Some(Ok(WsMessage::Binary(_))) => Inbound::Invalid("binary frames are not supported; send JSON text".into()),
+        Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => Inbound::Alive,
+        Some(Ok(WsMessage::Close(_))) | None => Inbound::End(Ending::Gone),
+        Some(Err(err)) => Inbound::End(ending_for(&err)),
+    }
+}
+
+/// The close a read error calls for.
+fn ending_for(err: &WsError) -> Ending {
+    match err {
+        WsError::Capacity(_) => Ending::Close(CLOSE_TOO_BIG, "frame too large"),
+        WsError::Utf8(_) => Ending::Close(CLOSE_INVALID_DATA, "text frames must be UTF-8"),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => Ending::Gone,
+        WsError::Protocol(_) => Ending::Close(CLOSE_PROTOCOL, "protocol error"),
+        _ => Ending::Gone,
+    }
 }
 
 /// Sends one JSON frame. `Err` means the socket is gone.
@@ -43,23 +86,55 @@ where
     sink.send(WsMessage::Text(text.into())).await.map_err(|_| ())
 }
 
-/// The keep-alive tick: closes a socket whose client has been silent too long,
-/// otherwise pings it. `Err` means the socket is done.
-pub async fn keep_alive<S>(sink: &mut S, heard: tokio::time::Instant) -> Result<(), ()>
+/// The keep-alive tick: ends a socket whose client has been silent too long,
+/// otherwise pings it. `Err` carries how the socket ends.
+pub async fn keep_alive<S>(sink: &mut S, heard: tokio::time::Instant) -> Result<(), Ending>
 where
     S: Sink<WsMessage> + Unpin,
 {
     if heard.elapsed() > SILENCE_LIMIT {
-        close(sink, CLOSE_GOING_AWAY, "no answer to pings").await;
-        return Err(());
+        return Err(Ending::Close(CLOSE_GOING_AWAY, "no answer to pings"));
     }
-    sink.send(WsMessage::Ping(Vec::new().into())).await.map_err(|_| ())
+    sink.send(WsMessage::Ping(Vec::new().into())).await.map_err(|_| Ending::Gone)
 }
 
-pub async fn close<S>(sink: &mut S, code: u16, reason: &'static str)
-where
-    S: Sink<WsMessage> + Unpin,
-{
-    let _ = sink.send(WsMessage::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
-    let _ = sink.close().await;
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use tokio_tungstenite::tungstenite::error::CapacityError;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(tag = "type", rename_all = "snake_case")]
+    enum Frame {
+        Ping {},
+    }
+
+    fn ending(item: Option<Result<WsMessage, WsError>>) -> Option<Ending> {
+        match classify::<Frame>(item) {
+            Inbound::End(ending) => Some(ending),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn each_breach_of_the_protocol_has_its_close_code() {
+        let big = WsError::Capacity(CapacityError::MessageTooLong { size: 70_000, max_size: 16_384 });
+        assert_eq!(ending(Some(Err(big))), Some(Ending::Close(CLOSE_TOO_BIG, "frame too large")));
+        let reserved = WsError::Protocol(ProtocolError::UnknownDataFrameType(3));
+        assert_eq!(ending(Some(Err(reserved))), Some(Ending::Close(CLOSE_PROTOCOL, "protocol error")));
+        let text = WsMessage::Text("x".repeat(MAX_CLIENT_FRAME_BYTES + 1).into());
+        assert_eq!(ending(Some(Ok(text))), Some(Ending::Close(CLOSE_TOO_BIG, "frame too large")));
+        assert_eq!(ending(Some(Ok(WsMessage::Close(None)))), Some(Ending::Gone));
+        assert_eq!(ending(None), Some(Ending::Gone));
+    }
+
+    #[test]
+    fn frames_are_read_or_refused_in_plain_words() {
+        assert!(matches!(classify::<Frame>(Some(Ok(WsMessage::Text(r#"{"type":"ping"}"#.into())))), Inbound::Frame(_)));
+        let Inbound::Invalid(why) = classify::<Frame>(Some(Ok(WsMessage::Text(r#"{"type":"note"}"#.into())))) else {
+            panic!("invalid")
+        };
+        assert_eq!(why, "`type` must be `ping`, not `note`");
+    }
 }

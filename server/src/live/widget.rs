@@ -8,16 +8,13 @@
 use app::{
     domain::{
         live::{VisitorEvent, WidgetClientFrame},
-        Author, AuthorKind, MAX_CLIENT_FRAME_BYTES,
+        Author, AuthorKind,
     },
     error::ErrorBody,
     AppError,
 };
 use axum::{
-    extract::{
-        ws::{Message as WsMessage, WebSocketUpgrade},
-        Query, State,
-    },
+    extract::{Query, State},
     response::{IntoResponse, Response},
 };
 use futures_util::{Sink, Stream, StreamExt};
@@ -26,9 +23,17 @@ use tokio::{
     sync::broadcast::error::RecvError,
     time::{interval, timeout, Instant},
 };
+use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
-use super::{close, keep_alive, send_json, with_limits, CLOSE_POLICY, CLOSE_TOO_BIG, PING_EVERY};
-use crate::{handoff::Handoff, store::conversations::ConversationRecord};
+use super::{
+    classify, keep_alive, send_json,
+    socket::{finish, Upgrade},
+    Ending, Inbound, CLOSE_POLICY, PING_EVERY,
+};
+use crate::{
+    handoff::{Handoff, Typist},
+    store::conversations::ConversationRecord,
+};
 
 const CATCH_UP_PAGE: i64 = 500;
 const AUTH_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -41,7 +46,7 @@ pub struct WidgetQuery {
 }
 
 pub async fn widget_socket(
-    ws: WebSocketUpgrade,
+    upgrade: Upgrade,
     query: Result<Query<WidgetQuery>, axum::extract::rejection::QueryRejection>,
     State(handoff): State<Handoff>,
 ) -> Response {
@@ -50,61 +55,40 @@ pub async fn widget_socket(
         Ok(_) => return AppError::InvalidInput("after_seq must be 0 or more".into()).into_response(),
         Err(rejection) => return AppError::InvalidInput(rejection.body_text()).into_response(),
     };
-    with_limits(ws).on_upgrade(move |socket| async move {
-        let (sink, stream) = socket.split();
-        serve_widget(sink, stream, query, handoff).await;
+    upgrade.on_upgrade(move |socket| async move {
+        let (mut sink, mut stream) = socket.split();
+        let ending = serve_widget(&mut sink, &mut stream, query, handoff).await;
+        finish(sink, stream, ending).await;
     })
-}
-
-/// What a client frame turned out to be.
-enum Inbound {
-    Frame(WidgetClientFrame),
-    /// Malformed or unknown: answered with an error frame, never ignored silently.
-    Invalid(String),
-    TooBig,
-    /// Control frames and pongs: proof of life, nothing to do.
-    Alive,
-    Closed,
-}
-
-fn classify(item: Option<Result<WsMessage, axum::Error>>) -> Inbound {
-    match item {
-        Some(Ok(WsMessage::Text(text))) if text.len() > MAX_CLIENT_FRAME_BYTES => Inbound::TooBig,
-        Some(Ok(WsMessage::Text(text))) => match serde_json::from_str::<WidgetClientFrame>(&text) {
-            Ok(frame) => Inbound::Frame(frame),
-            Err(err) => Inbound::Invalid(format!("unknown or malformed frame: {err}")),
-        },
-        Some(Ok(WsMessage::Binary(_))) => Inbound::Invalid("binary frames are not supported; send JSON text".into()),
-        Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => Inbound::Alive,
-        Some(Ok(WsMessage::Close(_))) | Some(Err(_)) | None => Inbound::Closed,
-    }
 }
 
 fn error_frame(err: AppError) -> VisitorEvent {
     VisitorEvent::Error { error: ErrorBody::from(err).error }
 }
 
-pub async fn serve_widget<S, R>(mut sink: S, mut stream: R, query: WidgetQuery, handoff: Handoff)
+pub async fn serve_widget<S, R>(mut sink: S, mut stream: R, query: WidgetQuery, handoff: Handoff) -> Ending
 where
     S: Sink<WsMessage> + Unpin,
-    R: Stream<Item = Result<WsMessage, axum::Error>> + Unpin,
+    R: Stream<Item = Result<WsMessage, WsError>> + Unpin,
 {
+    let policy = |reason| Ending::Close(CLOSE_POLICY, reason);
     // 1. Authenticate with the first frame.
-    let token = match timeout(AUTH_WAIT, stream.next()).await.map(classify) {
+    let token = match timeout(AUTH_WAIT, stream.next()).await.map(classify::<WidgetClientFrame>) {
         Ok(Inbound::Frame(WidgetClientFrame::Auth { token })) => token,
-        Ok(Inbound::TooBig) => return close(&mut sink, CLOSE_TOO_BIG, "frame too large").await,
-        _ => return close(&mut sink, CLOSE_POLICY, "the first frame must be {\"type\":\"auth\",\"token\":…}").await,
+        Ok(Inbound::End(ending @ Ending::Close(..))) => return ending,
+        Ok(Inbound::End(Ending::Gone)) => return Ending::Gone,
+        _ => return policy("the first frame must be {\"type\":\"auth\",\"token\":…}"),
     };
     let conversation = match handoff.visitor_conversation(Some(&token), &query.conversation_id).await {
         Ok(conversation) => conversation,
-        Err(_) => return close(&mut sink, CLOSE_POLICY, "invalid visitor token").await,
+        Err(_) => return policy("invalid visitor token"),
     };
 
     // 2. Subscribe before catching up, so nothing committed in between is missed.
     let mut events = handoff.hub().subscribe_conversation(&conversation.id);
     let mut last_seq = query.after_seq;
     if catch_up(&mut sink, &handoff, &conversation, &mut last_seq, true).await.is_err() {
-        return;
+        return Ending::Gone;
     }
 
     // 3. Live.
@@ -116,13 +100,12 @@ where
             item = stream.next() => {
                 heard = Instant::now();
                 let reply = match classify(item) {
-                    Inbound::Closed => return,
-                    Inbound::TooBig => return close(&mut sink, CLOSE_TOO_BIG, "frame too large").await,
+                    Inbound::End(ending) => return ending,
                     Inbound::Alive => None,
                     Inbound::Frame(WidgetClientFrame::Ping {}) => Some(VisitorEvent::Pong),
                     Inbound::Frame(WidgetClientFrame::Typing {}) => {
                         let author = Author { kind: AuthorKind::Visitor, name: conversation.visitor.name.clone() };
-                        handoff.typing(&conversation.workspace_id, &conversation.id, author, false);
+                        handoff.typing(&conversation.workspace_id, &conversation.id, Typist::Visitor, author, false);
                         None
                     }
                     Inbound::Frame(WidgetClientFrame::Auth { .. }) => {
@@ -132,7 +115,7 @@ where
                 };
                 if let Some(reply) = reply {
                     if send_json(&mut sink, &reply).await.is_err() {
-                        return;
+                        return Ending::Gone;
                     }
                 }
             }
@@ -150,12 +133,12 @@ where
                     Err(RecvError::Closed) => Err(()),
                 };
                 if sent.is_err() {
-                    return;
+                    return Ending::Gone;
                 }
             }
             _ = ping.tick() => {
-                if keep_alive(&mut sink, heard).await.is_err() {
-                    return;
+                if let Err(ending) = keep_alive(&mut sink, heard).await {
+                    return ending;
                 }
             }
         }

@@ -19,10 +19,13 @@ fn widget(origins: Value) -> Value {
     }})
 }
 
+/// The `frame-ancestors` directive of `path`'s Content-Security-Policy.
 async fn frame_policy(app: &TestApp, path: &str) -> String {
     let response = app.get(path).await;
     let policy = response.headers().get("content-security-policy").map(|v| v.to_str().unwrap().to_owned());
-    policy.unwrap_or_else(|| panic!("{path} has no Content-Security-Policy"))
+    let policy = policy.unwrap_or_else(|| panic!("{path} has no Content-Security-Policy"));
+    let directive = policy.split(';').map(str::trim).find(|d| d.starts_with("frame-ancestors"));
+    directive.unwrap_or_else(|| panic!("{path}: no frame-ancestors in {policy}")).to_owned()
 }
 
 async fn the_demo_chatbot_has_a_look_and_may_be_framed_anywhere(db: Db) {
@@ -191,9 +194,11 @@ async fn the_demo_host_page_embeds_the_widget_with_one_tag() {
 
     let page = app.get("/demo").await;
     assert_eq!(page.status(), 200);
+    let policy = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let nonce = policy.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap().to_owned();
     assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     let html = page.text().await.unwrap();
-    assert!(html.contains(r#"<script src="/embed.js" data-bot="demo" async></script>"#), "{html}");
+    assert!(html.contains(&format!(r#"<script src="/embed.js" data-bot="demo" nonce="{nonce}" async></script>"#)), "{html}");
     assert!(!html.contains("/pkg/"), "the host page loads nothing of Baton but the embed script");
     app.stop().await;
 }

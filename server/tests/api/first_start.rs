@@ -49,7 +49,7 @@ async fn without_a_configured_password_a_generated_one_is_returned_once_and_work
         .await
         .unwrap()
         .get(0);
-    assert!(password::verify(&generated, &hash));
+    assert!(password::verify(generated.expose(), &hash));
     app.stop().await;
 
     let again = spawn_app_with(settings).await;

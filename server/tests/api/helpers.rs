@@ -110,12 +110,28 @@ pub struct TestApp {
 pub const ADMIN_EMAIL: &str = "admin@acme.test";
 pub const ADMIN_PASSWORD: &str = "a-long-admin-password";
 
-/// Baton on port 0, on `database`, with a known admin password.
-pub async fn spawn_app(database: &TestDatabase) -> TestApp {
+/// The settings `spawn_app` uses: port 0, on `database`, with a known admin password.
+pub fn test_settings(database: &TestDatabase) -> Settings {
     let mut settings = Settings::for_database(database.url.clone(), database.dir.path().to_path_buf());
     settings.admin_email = ADMIN_EMAIL.to_owned();
-    settings.admin_password = Some(ADMIN_PASSWORD.to_owned());
-    spawn_app_with(settings).await
+    settings.admin_password = Some(ADMIN_PASSWORD.into());
+    settings
+}
+
+/// Baton on port 0, on `database`, with a known admin password.
+pub async fn spawn_app(database: &TestDatabase) -> TestApp {
+    spawn_app_with(test_settings(database)).await
+}
+
+/// An HTTP client whose connections come from `address` (any of 127.0.0.0/8 reaches
+/// a server on 127.0.0.1): a second visitor or attacker, as far as Baton can tell.
+pub fn client_from(address: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(address))
+        .cookie_store(true)
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("http client")
 }
 
 pub async fn spawn_app_with(settings: Settings) -> TestApp {

@@ -15,4 +15,6 @@ mod live;
 mod openai;
 mod pages;
 mod process;
+mod protocol;
+mod security;
 mod widget;

@@ -96,11 +96,11 @@ async fn baton_with_fake(database: &TestDatabase, script: Vec<Script>) -> (TestA
 
     let mut settings = Settings::for_database(database.url.clone(), database.dir.path().to_path_buf());
     settings.admin_email = ADMIN_EMAIL.to_owned();
-    settings.admin_password = Some(ADMIN_PASSWORD.to_owned());
+    settings.admin_password = Some(ADMIN_PASSWORD.into());
     settings.brain = BrainKind::Openai;
     settings.llm_base_url = format!("http://{address}/v1");
     settings.llm_model = "fake-model".to_owned();
-    settings.llm_api_key = Some("sk-test-key".to_owned());
+    settings.llm_api_key = Some("sk-test-key".into());
     settings.llm_timeout_secs = 1;
     settings.llm_retries = 2;
     settings.llm_deadline_secs = 5;
