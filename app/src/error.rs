@@ -50,6 +50,14 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// A fault on our side (storage, a dependency): `err` is logged with its cause,
+    /// the caller only learns that something went wrong.
+    #[cfg(feature = "ssr")]
+    pub fn internal(err: impl std::fmt::Display) -> AppError {
+        tracing::error!(error = %err, "internal error");
+        AppError::Internal
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             AppError::InvalidInput(_) => "invalid_input",

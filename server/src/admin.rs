@@ -38,7 +38,7 @@ pub async fn add_member(settings: &Settings, add: AddMember, password: Password)
 }
 
 async fn add_to_store(store: &Store, add: AddMember, password: Password) -> Result<(MemberView, String), String> {
-    let workspaces = members::workspaces(store).await.map_err(|e| e.to_string())?;
+    let workspaces = store.workspaces().await.map_err(|e| e.to_string())?;
     let (workspace_id, workspace_name) = match (&add.workspace, workspaces.as_slice()) {
         (Some(wanted), all) => all
             .iter()

@@ -23,7 +23,7 @@ use crate::{
         throttle::SignInThrottle,
         visitor_token,
     },
-    handoff::{internal, Handoff},
+    handoff::Handoff,
     security::{client::ClientAddress, origin::SiteOrigin},
     widget,
 };
@@ -113,8 +113,8 @@ impl Backend for BatonBackend {
         };
         let session = session(request)?;
         // A fresh session id at sign-in: an id planted before login is worthless after it.
-        session.cycle_id().await.map_err(internal)?;
-        session.insert(MEMBER_KEY, &caller.member.id).await.map_err(internal)?;
+        session.cycle_id().await.map_err(AppError::internal)?;
+        session.insert(MEMBER_KEY, &caller.member.id).await.map_err(AppError::internal)?;
         tracing::info!(member_id = %caller.member.id, "member signed in");
         Ok(LoginResponse { member: caller.member })
     }
@@ -123,7 +123,7 @@ impl Backend for BatonBackend {
         self.site.check(&request.headers, false)?;
         let session = session(request)?;
         let ended = session.id().map(|id| fingerprint(&id));
-        session.flush().await.map_err(internal)?;
+        session.flush().await.map_err(AppError::internal)?;
         if let Some(ended) = ended {
             self.handoff.signed_out(ended);
         }
@@ -141,7 +141,7 @@ impl Backend for BatonBackend {
         members::change_password(self.handoff.store(), &caller.member.id, current, new).await?;
         let session = session(request)?;
         let this = session.id().ok_or_else(|| AppError::Unauthenticated("sign in first".into()))?;
-        let ended = end_other_sessions(self.handoff.store(), &caller.member.id, &this).await.map_err(internal)?;
+        let ended = end_other_sessions(self.handoff.store(), &caller.member.id, &this).await.map_err(AppError::internal)?;
         tracing::info!(member_id = %caller.member.id, other_sessions_ended = ended.len(), "password changed");
         for fingerprint in ended {
             self.handoff.signed_out(fingerprint);
@@ -151,7 +151,7 @@ impl Backend for BatonBackend {
 
     async fn counts(&self, request: &Parts) -> Result<InboxCounts, AppError> {
         let caller = self.team(request).await?;
-        self.handoff.store().count_conversations(&caller.workspace_id, &caller.member.id).await.map_err(internal)
+        self.handoff.store().count_conversations(&caller.workspace_id, &caller.member.id).await.map_err(AppError::internal)
     }
 
     async fn conversations(&self, request: &Parts, filter: InboxFilter) -> Result<Vec<ConversationSummary>, AppError> {
@@ -218,10 +218,10 @@ impl Backend for BatonBackend {
         }
         let update = widget::validate(update)?;
         let store = self.handoff.store();
-        if !store.update_widget(&caller.workspace_id, &update.bot_id, &update).await.map_err(internal)? {
+        if !store.update_widget(&caller.workspace_id, &update.bot_id, &update).await.map_err(AppError::internal)? {
             return Err(AppError::NotFound);
         }
-        let chatbot = store.chatbot_by_public_id(&update.bot_id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+        let chatbot = store.chatbot_by_public_id(&update.bot_id).await.map_err(AppError::internal)?.ok_or(AppError::NotFound)?;
         tracing::info!(member_id = %caller.member.id, bot_id = %update.bot_id, "widget settings changed");
         Ok(widget::settings(&chatbot))
     }

@@ -1,14 +1,15 @@
 //! First start: on an empty database, create the demo workspace, its chatbot `demo`
 //! (Live Agent Handoff on) and an admin account, so Baton is usable at once.
 
-use app::domain::team::Password;
-use sqlx::Row;
+use app::domain::{team::Password, EmailAddress, Role};
 
 use crate::{
     auth::password,
     store::{
+        conversations::{insert_chatbot, NewChatbot},
         knowledge::{insert_knowledge, EntryKind, KnowledgeEntry},
-        new_id, now_ms, Store, StoreError,
+        members::{insert_first_workspace, insert_member, MemberRow},
+        new_id, Store, StoreError,
     },
 };
 
@@ -67,70 +68,42 @@ pub async fn seed_if_empty(
     admin_email: &str,
     admin_password: Option<&Password>,
 ) -> Result<Seeded, SeedError> {
-    let admin_email = admin_email.trim().to_lowercase();
-    if !admin_email.contains('@') || admin_email.starts_with('@') || admin_email.ends_with('@') {
-        return Err(SeedError::BadAdminEmail(admin_email));
-    }
+    let admin_email = EmailAddress::parse(admin_email)
+        .map_err(|_| SeedError::BadAdminEmail(admin_email.trim().to_owned()))?
+        .as_str()
+        .to_owned();
     let generated = admin_password.is_none().then(|| Password::new(password::generate()));
     let chosen = admin_password.or(generated.as_ref()).map(Password::expose).unwrap_or_default();
     let hash = password::hash(chosen)?;
-    let now = now_ms();
 
     let mut tx = store.begin_write().await?;
-    // The fixed id makes concurrent first starts of several instances safe: one insert
-    // wins, the others see zero rows affected and leave the database alone.
-    let created = sqlx::query(
-        "INSERT INTO workspaces (id, name, created_at) \
-         SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM workspaces) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(DEMO_WORKSPACE_ID)
-    .bind("Demo workspace")
-    .bind(now)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
-    if !created {
+    if !insert_first_workspace(&mut tx, DEMO_WORKSPACE_ID, "Demo workspace").await? {
         tx.rollback().await?;
-        let admin_email = sqlx::query("SELECT email FROM members WHERE role = 'admin' ORDER BY created_at LIMIT 1")
-            .fetch_optional(store.pool())
-            .await?
-            .map(|row| row.try_get::<String, _>("email"))
-            .transpose()?;
-        return Ok(Seeded::AlreadyThere { admin_email });
+        return Ok(Seeded::AlreadyThere { admin_email: store.first_admin_email().await? });
     }
-
     let chatbot_id = new_id("bot");
-    sqlx::query(
-        "INSERT INTO chatbots (id, workspace_id, public_id, name, greeting, live_handoff, allowed_origins, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, '*', $7)",
-    )
-    .bind(&chatbot_id)
-    .bind(DEMO_WORKSPACE_ID)
-    .bind(DEMO_BOT_ID)
-    .bind("Acme support")
-    .bind("Hi! I'm Acme's assistant. Ask me anything, or ask for a person at any time.")
-    .bind(1_i32)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    let chatbot = NewChatbot {
+        id: &chatbot_id,
+        workspace_id: DEMO_WORKSPACE_ID,
+        public_id: DEMO_BOT_ID,
+        name: "Acme support",
+        greeting: "Hi! I'm Acme's assistant. Ask me anything, or ask for a person at any time.",
+        live_handoff: true,
+        allowed_origins: "*",
+    };
+    insert_chatbot(&mut tx, chatbot).await?;
     let entries = knowledge_entries();
     let rows: Vec<_> = entries.iter().map(|e| (e.kind, e.title.as_str(), e.body.as_str())).collect();
     insert_knowledge(&mut tx, &chatbot_id, &rows).await?;
-
-    sqlx::query(
-        "INSERT INTO members (id, workspace_id, email, name, role, password_hash, created_at) \
-         VALUES ($1, $2, $3, $4, 'admin', $5, $6)",
-    )
-    .bind(new_id("mem"))
-    .bind(DEMO_WORKSPACE_ID)
-    .bind(&admin_email)
-    .bind("Admin")
-    .bind(&hash)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    let admin = MemberRow {
+        id: &new_id("mem"),
+        workspace_id: DEMO_WORKSPACE_ID,
+        email: &admin_email,
+        name: "Admin",
+        role: Role::Admin,
+        password_hash: &hash,
+    };
+    insert_member(&mut tx, &admin).await?;
     tx.commit().await?;
 
     Ok(Seeded::Created { admin_email, generated_password: generated })

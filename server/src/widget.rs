@@ -17,10 +17,7 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 
-use crate::{
-    handoff::internal,
-    store::{conversations::ChatbotRecord, Store},
-};
+use crate::store::{conversations::ChatbotRecord, Store};
 
 const MAX_TITLE_CHARS: usize = 60;
 const MAX_GREETING_CHARS: usize = 500;
@@ -138,7 +135,7 @@ pub async fn demo_host_page(nonce: Option<Extension<CspNonce>>) -> impl IntoResp
 
 /// The look of chatbot `bot_id`, for any visitor.
 pub async fn look_for(store: &Store, bot_id: &str) -> Result<WidgetLook, AppError> {
-    let chatbot = store.chatbot_by_public_id(bot_id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    let chatbot = store.chatbot_by_public_id(bot_id).await.map_err(AppError::internal)?.ok_or(AppError::NotFound)?;
     Ok(look(&chatbot))
 }
 

@@ -1,6 +1,6 @@
 //! The conversation state machine. `transition` is the only place that decides a
 //! state change; the server applies its outcome with a conditional write, and the
-//! UI uses it to know which actions make sense.
+//! UI asks it (through `allowed`) which actions to offer.
 //!
 //! bot → needs_human → claimed(agent) → resolved → (next visitor message) bot;
 //! help-desk mode ends in handed_off.
@@ -237,9 +237,43 @@ pub fn transition(state: &State, command: &Command) -> Result<Outcome, Rejected>
     }
 }
 
+/// What a member may do with a conversation now, as `transition` decides: the Inbox
+/// offers exactly these actions and has no rules of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Allowed {
+    /// Take it over (claiming what you already hold changes nothing, so is not offered).
+    pub claim: bool,
+    pub reply: bool,
+    /// Hand it back to the AI: from the queue too (a request that needs no reply is
+    /// dismissed, and the system note says who did it).
+    pub resolve: bool,
+}
+
+pub fn allowed(state: &State, me: &AgentRef, is_admin: bool) -> Allowed {
+    let changes = |command: Command| transition(state, &command).is_ok_and(|outcome| outcome.state != *state);
+    Allowed {
+        claim: changes(Command::Claim { agent: me.clone() }),
+        reply: transition(state, &Command::AgentReply { agent_id: me.id.clone() }).is_ok(),
+        resolve: changes(Command::Resolve { by: me.clone(), may_override: is_admin }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_inbox_offers_what_transition_allows() {
+        let claimed_by = |agent: AgentRef| State::Claimed { agent };
+        let offered = |state: &State, admin| allowed(state, &ana(), admin);
+        assert_eq!(offered(&State::NeedsHuman, false), Allowed { claim: true, reply: false, resolve: true });
+        assert_eq!(offered(&claimed_by(ana()), false), Allowed { claim: false, reply: true, resolve: true });
+        assert_eq!(offered(&claimed_by(ben()), false), Allowed { claim: false, reply: false, resolve: false });
+        assert_eq!(offered(&claimed_by(ben()), true), Allowed { claim: false, reply: false, resolve: true });
+        for state in [State::Bot, State::Resolved, State::HandedOff] {
+            assert_eq!(offered(&state, true), Allowed::default(), "{state:?}");
+        }
+    }
 
     fn ana() -> AgentRef {
         AgentRef { id: "mem_ana".into(), name: "Ana".into() }

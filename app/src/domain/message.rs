@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::conversation::{AgentRef, EscalationReason, StateKind};
+use super::conversation::{AgentRef, EscalationReason, State, StateKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -119,4 +119,19 @@ pub struct ConversationSummary {
     pub escalated_at: Option<String>,
     /// Visitor messages since the team last replied.
     pub unread: i64,
+}
+
+impl ConversationSummary {
+    /// The full state, for `transition`: a claimed conversation with its agent.
+    pub fn full_state(&self) -> State {
+        match (self.state, &self.agent) {
+            (StateKind::Bot, _) => State::Bot,
+            (StateKind::NeedsHuman, _) => State::NeedsHuman,
+            (StateKind::Claimed, Some(agent)) => State::Claimed { agent: agent.clone() },
+            // Never sent by the server; read as held by nobody anyone can act for.
+            (StateKind::Claimed, None) => State::Claimed { agent: AgentRef { id: String::new(), name: String::new() } },
+            (StateKind::Resolved, _) => State::Resolved,
+            (StateKind::HandedOff, _) => State::HandedOff,
+        }
+    }
 }

@@ -11,11 +11,11 @@ pub mod text;
 pub mod widget;
 
 pub use conversation::{
-    transition, AgentRef, Command, EscalationReason, Outcome, Rejected, State, StateKind, SystemNote,
+    allowed, transition, AgentRef, Allowed, Command, EscalationReason, Outcome, Rejected, State, StateKind, SystemNote,
 };
 pub use message::{merge_message, Ask, Author, AuthorKind, ConversationSummary, Message, Note, Visitor};
 pub use team::{MemberView, Role};
-pub use text::{DisplayName, EmailAddress, MessageText};
+pub use text::{ClientId, DisplayName, EmailAddress, MessageText};
 pub use widget::{LauncherPosition, WidgetLook};
 
 /// Longest message a visitor or an agent may send, in characters after trimming.

@@ -104,6 +104,39 @@ mod tests {
     }
 }
 
+/// A client's own id for a message it sends, so that a resend is stored once: 1 to
+/// 64 letters, digits, `-` or `_` (UUIDs fit).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct ClientId(String);
+
+impl ClientId {
+    pub fn parse(raw: &str) -> Result<ClientId, AppError> {
+        let plain = raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if raw.is_empty() || raw.len() > 64 || !plain {
+            return Err(AppError::InvalidInput("client_id must be 1 to 64 letters, digits, '-' or '_'".into()));
+        }
+        Ok(ClientId(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod client_id_tests {
+    use super::*;
+
+    #[test]
+    fn client_ids_are_short_and_plain() {
+        assert!(ClientId::parse("0b6f0c1e-3c52-4bd3-9d4b-6a3a0e0b2f11").is_ok());
+        for bad in ["", "has space", "ü", &"x".repeat(65), "a\"b"] {
+            assert!(ClientId::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}
+
 /// A name people see: a visitor's, a team member's, a chatbot's. Bidirectional
 /// controls are removed, runs of whitespace and control characters become one
 /// space, and what remains must show something and fit `max_chars`.

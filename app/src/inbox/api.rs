@@ -4,9 +4,9 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    wire::ApiJson,
-    domain::{ConversationSummary, Message, Note},
+    domain::{ConversationSummary, Message, Note, StateKind},
     error::AppError,
+    wire::ApiJson,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +39,39 @@ impl InboxFilter {
     pub fn parse(text: &str) -> Option<InboxFilter> {
         InboxFilter::ALL.into_iter().find(|filter| filter.as_str() == text)
     }
+
+    /// The states a view's conversations are in: with `holds`, the one definition of
+    /// what each view lists, used by the server's query, its counts and the
+    /// browser's live lists alike.
+    pub fn states(self) -> &'static [StateKind] {
+        match self {
+            InboxFilter::NeedsHuman => &[StateKind::NeedsHuman],
+            InboxFilter::Mine => &[StateKind::Claimed],
+            InboxFilter::Open => &[StateKind::NeedsHuman, StateKind::Claimed],
+            InboxFilter::Resolved => &[StateKind::Resolved],
+            InboxFilter::All => &StateKind::ALL,
+        }
+    }
+
+    /// Only conversations the caller holds (`Mine`).
+    pub fn mine_only(self) -> bool {
+        self == InboxFilter::Mine
+    }
+
+    /// The queue lists the longest-waiting first; every other view the latest activity first.
+    pub fn oldest_first(self) -> bool {
+        self == InboxFilter::NeedsHuman
+    }
+
+    /// Does the view hold a conversation in `state`, which the caller holds or not?
+    pub fn holds(self, state: StateKind, held_by_me: bool) -> bool {
+        self.states().contains(&state) && (!self.mine_only() || held_by_me)
+    }
+
+    /// Does the view list `conversation` for the member `me`?
+    pub fn lists(self, conversation: &ConversationSummary, me: &str) -> bool {
+        self.holds(conversation.state, conversation.agent.as_ref().is_some_and(|agent| agent.id == me))
+    }
 }
 
 /// How many conversations each view holds: `{"needs_human", "mine", "open", "resolved", "all"}`.
@@ -59,6 +92,26 @@ impl InboxCounts {
             InboxFilter::Open => self.open,
             InboxFilter::Resolved => self.resolved,
             InboxFilter::All => self.all,
+        }
+    }
+
+    fn of_mut(&mut self, filter: InboxFilter) -> &mut i64 {
+        match filter {
+            InboxFilter::NeedsHuman => &mut self.needs_human,
+            InboxFilter::Mine => &mut self.mine,
+            InboxFilter::Open => &mut self.open,
+            InboxFilter::Resolved => &mut self.resolved,
+            InboxFilter::All => &mut self.all,
+        }
+    }
+
+    /// Counts `n` conversations in `state` (held by the caller or not) in every view
+    /// that holds them.
+    pub fn add(&mut self, state: StateKind, held_by_me: bool, n: i64) {
+        for filter in InboxFilter::ALL {
+            if filter.holds(state, held_by_me) {
+                *self.of_mut(filter) += n;
+            }
         }
     }
 }

@@ -11,7 +11,8 @@ use super::{
 use crate::{
     browser,
     domain::{
-        clock, text::is_blank, AuthorKind, ConversationSummary, Message, Note, Role, StateKind, CHAR_HINT_FROM, MAX_MESSAGE_CHARS,
+        clock, text::is_blank, AuthorKind, ConversationSummary, Message, Note, StateKind, CHAR_HINT_FROM,
+        MAX_MESSAGE_CHARS,
     },
     layout::{follow_newest, Dialog},
 };
@@ -47,8 +48,6 @@ pub fn ConversationPane(desk: Desk) -> impl IntoView {
 fn Open(desk: Desk) -> impl IntoView {
     let conversation = move || desk.open.get();
     let state = move || desk.open.with(|c| c.as_ref().map(|c| c.state));
-    let admin = desk.me.with_value(|me| me.role == Role::Admin);
-    let can_resolve = move || state() == Some(StateKind::Claimed) && (desk.holding() || admin);
     let list = NodeRef::<leptos::html::Ol>::new();
     follow_newest(list, move || {
         desk.messages.track();
@@ -66,12 +65,12 @@ fn Open(desk: Desk) -> impl IntoView {
                 {move || conversation().map(|c| state_line(&c, &desk.my_id(), desk.now_ms.get()))}
             </span>
             <div class="head-actions">
-                <Show when=move || state() == Some(StateKind::NeedsHuman)>
+                <Show when=move || desk.allowed().claim>
                     <button type="button" class="primary" disabled=move || desk.claiming.get() on:click=move |_| desk.claim()>
                         {move || if desk.claiming.get() { "Taking over…" } else { "Take over" }}
                     </button>
                 </Show>
-                <Show when=can_resolve>
+                <Show when=move || desk.allowed().resolve>
                     <button type="button" on:click=move |_| desk.confirm_resolve.set(true)>"Resolve"</button>
                 </Show>
             </div>
@@ -273,7 +272,7 @@ fn Composer(desk: Desk) -> impl IntoView {
     let too_long = move || chars.get() > MAX_MESSAGE_CHARS;
     let note = move || desk.mode.get() == ComposerMode::Note;
     let state = move || desk.open.with(|c| c.as_ref().map(|c| c.state));
-    let locked = move || !note() && !desk.holding();
+    let locked = move || !note() && !desk.allowed().reply;
     let can_send = move || chars.get() > 0 && !too_long() && !locked();
     let hint = move || {
         let used = chars.get();

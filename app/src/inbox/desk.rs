@@ -15,8 +15,8 @@ use super::api::{
 use crate::{
     browser,
     domain::{
-        clock::epoch_ms, live::TeamEvent, merge_message, AuthorKind, ConversationSummary, MemberView, Message, Note,
-        StateKind,
+        allowed, clock::epoch_ms, live::TeamEvent, merge_message, Allowed, AuthorKind, ConversationSummary,
+        MemberView, Message, Note, Role, StateKind,
     },
     error::AppError,
 };
@@ -157,6 +157,13 @@ impl Desk {
 
     pub fn my_id(&self) -> String {
         self.me.with_value(|me| me.id.clone())
+    }
+
+    /// What the signed-in member may do with the open conversation (nothing when none
+    /// is open), as the state machine decides.
+    pub fn allowed(&self) -> Allowed {
+        let (me, admin) = self.me.with_value(|me| (me.agent_ref(), me.role == Role::Admin));
+        self.open.with(|open| open.as_ref().map(|c| allowed(&c.full_state(), &me, admin)).unwrap_or_default())
     }
 
     /// Whether the signed-in member holds the open conversation.
@@ -666,29 +673,16 @@ pub fn visitor_label(conversation: &ConversationSummary) -> String {
         .unwrap_or_else(|| "Anonymous visitor".to_owned())
 }
 
-/// Whether `view` lists `conversation` (the same rule the server's query applies).
-pub fn in_view(view: InboxFilter, conversation: &ConversationSummary, me: &str) -> bool {
-    match view {
-        InboxFilter::NeedsHuman => conversation.state == StateKind::NeedsHuman,
-        InboxFilter::Mine => {
-            conversation.state == StateKind::Claimed && conversation.agent.as_ref().is_some_and(|a| a.id == me)
-        }
-        InboxFilter::Open => matches!(conversation.state, StateKind::NeedsHuman | StateKind::Claimed),
-        InboxFilter::Resolved => conversation.state == StateKind::Resolved,
-        InboxFilter::All => true,
-    }
-}
-
 /// Puts a changed conversation where `view` wants it: out if it no longer belongs,
 /// else in order (the queue oldest escalation first, other views latest activity first).
 pub fn place(list: &mut Vec<ConversationSummary>, conversation: ConversationSummary, view: InboxFilter, me: &str) {
     list.retain(|c| c.id != conversation.id);
-    if !in_view(view, &conversation, me) {
+    if !view.lists(&conversation, me) {
         return;
     }
-    let key = |c: &ConversationSummary| match view {
-        InboxFilter::NeedsHuman => c.escalated_at.as_deref().and_then(epoch_ms).unwrap_or(i64::MAX),
-        _ => -epoch_ms(&c.last_message_at).unwrap_or(0),
+    let key = |c: &ConversationSummary| match view.oldest_first() {
+        true => c.escalated_at.as_deref().and_then(epoch_ms).unwrap_or(i64::MAX),
+        false => -epoch_ms(&c.last_message_at).unwrap_or(0),
     };
     let new_key = key(&conversation);
     let at = list.iter().position(|c| key(c) > new_key).unwrap_or(list.len());
@@ -827,10 +821,10 @@ mod tests {
     fn every_view_agrees_with_its_definition() {
         let waiting = conversation("w", StateKind::NeedsHuman, None, "2026-11-24T10:00:00Z");
         let bot = conversation("b", StateKind::Bot, None, "2026-11-24T10:00:00Z");
-        assert!(in_view(InboxFilter::Open, &waiting, "me"));
-        assert!(!in_view(InboxFilter::Open, &bot, "me"));
-        assert!(in_view(InboxFilter::All, &bot, "me"));
-        assert!(!in_view(InboxFilter::Resolved, &waiting, "me"));
+        assert!(InboxFilter::Open.lists(&waiting, "me"));
+        assert!(!InboxFilter::Open.lists(&bot, "me"));
+        assert!(InboxFilter::All.lists(&bot, "me"));
+        assert!(!InboxFilter::Resolved.lists(&waiting, "me"));
     }
 
     #[test]

@@ -5,13 +5,12 @@ use app::{
     AppError,
 };
 use http::request::Parts;
-use sqlx::{any::AnyRow, Row};
 use tower_sessions::Session;
 
 use super::{password, session::MEMBER_KEY};
-use crate::{
-    handoff::internal,
-    store::{new_id, now_ms, Store},
+use crate::store::{
+    members::{MemberRow, StoredMember},
+    new_id, Store,
 };
 pub use app::domain::team::MIN_PASSWORD_CHARS;
 
@@ -22,28 +21,9 @@ pub struct Caller {
     pub workspace_id: String,
 }
 
-struct MemberRecord {
-    caller: Caller,
-    password_hash: String,
+fn caller_of(stored: StoredMember) -> Caller {
+    Caller { member: stored.member, workspace_id: stored.workspace_id }
 }
-
-fn member_from_row(row: &AnyRow) -> Result<MemberRecord, sqlx::Error> {
-    let role: String = row.try_get("role")?;
-    Ok(MemberRecord {
-        caller: Caller {
-            member: MemberView {
-                id: row.try_get("id")?,
-                email: row.try_get("email")?,
-                name: row.try_get("name")?,
-                role: Role::parse(&role).ok_or_else(|| sqlx::Error::Protocol("corrupt role".into()))?,
-            },
-            workspace_id: row.try_get("workspace_id")?,
-        },
-        password_hash: row.try_get("password_hash")?,
-    })
-}
-
-const MEMBER_SELECT: &str = "SELECT id, workspace_id, email, name, role, password_hash FROM members";
 
 /// A valid argon2id hash of a random password: checked when the email is unknown, so
 /// a wrong email takes as long as a wrong password.
@@ -58,41 +38,31 @@ fn busy() -> AppError {
 fn hash_failed(err: password::HashError) -> AppError {
     match err {
         password::HashError::Busy => busy(),
-        other => internal(other),
+        other => AppError::internal(other),
     }
 }
 
 pub async fn verify_login(store: &Store, email: &str, password_text: Password) -> Result<Caller, AppError> {
     let wrong = || AppError::Unauthenticated("wrong email or password".into());
     let email = email.trim().to_lowercase();
-    let row = sqlx::query(&format!("{MEMBER_SELECT} WHERE email = $1"))
-        .bind(&email)
-        .fetch_optional(store.pool())
-        .await
-        .map_err(internal)?;
-    let record = row.as_ref().map(member_from_row).transpose().map_err(internal)?;
-    let hash = record.as_ref().map_or(DUMMY_HASH, |r| r.password_hash.as_str()).to_owned();
+    let stored = store.member_by_email(&email).await.map_err(AppError::internal)?;
+    let hash = stored.as_ref().map_or(DUMMY_HASH, |m| m.password_hash.as_str()).to_owned();
     let matches = password::verify_async(password_text, hash).await.map_err(|_| busy())?;
-    match record {
-        Some(record) if matches => Ok(record.caller),
+    match stored {
+        Some(stored) if matches => Ok(caller_of(stored)),
         _ => Err(wrong()),
     }
 }
 
 pub async fn member_by_id(store: &Store, id: &str) -> Result<Option<Caller>, AppError> {
-    let row = sqlx::query(&format!("{MEMBER_SELECT} WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await
-        .map_err(internal)?;
-    Ok(row.as_ref().map(member_from_row).transpose().map_err(internal)?.map(|r| r.caller))
+    Ok(store.member_by_id(id).await.map_err(AppError::internal)?.map(caller_of))
 }
 
 /// The member whose session cookie came with this request; 401 otherwise.
 pub async fn caller(store: &Store, request: &Parts) -> Result<Caller, AppError> {
     let unauthenticated = || AppError::Unauthenticated("sign in first".into());
     let session = request.extensions.get::<Session>().ok_or_else(unauthenticated)?;
-    let member_id: Option<String> = session.get(MEMBER_KEY).await.map_err(internal)?;
+    let member_id: Option<String> = session.get(MEMBER_KEY).await.map_err(AppError::internal)?;
     let member_id = member_id.ok_or_else(unauthenticated)?;
     member_by_id(store, &member_id).await?.ok_or_else(unauthenticated)
 }
@@ -124,31 +94,13 @@ pub async fn change_password(
     new: Password,
 ) -> Result<(), AppError> {
     check_new_password(&new)?;
-    let row = sqlx::query(&format!("{MEMBER_SELECT} WHERE id = $1"))
-        .bind(member_id)
-        .fetch_optional(store.pool())
-        .await
-        .map_err(internal)?;
-    let record = row.as_ref().map(member_from_row).transpose().map_err(internal)?;
-    let record = record.ok_or_else(|| AppError::Unauthenticated("sign in first".into()))?;
-    if !password::verify_async(current, record.password_hash).await.map_err(|_| busy())? {
+    let stored = store.member_by_id(member_id).await.map_err(AppError::internal)?;
+    let stored = stored.ok_or_else(|| AppError::Unauthenticated("sign in first".into()))?;
+    if !password::verify_async(current, stored.password_hash).await.map_err(|_| busy())? {
         return Err(AppError::InvalidInput("the current password is not right".into()));
     }
     let hash = password::hash_async(new).await.map_err(hash_failed)?;
-    let mut tx = store.begin_write().await.map_err(internal)?;
-    sqlx::query("UPDATE members SET password_hash = $1 WHERE id = $2")
-        .bind(&hash)
-        .bind(member_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
-    tx.commit().await.map_err(internal)
-}
-
-/// The workspaces of this deployment, oldest first: `(id, name)`.
-pub async fn workspaces(store: &Store) -> Result<Vec<(String, String)>, sqlx::Error> {
-    let rows = sqlx::query("SELECT id, name FROM workspaces ORDER BY created_at, id").fetch_all(store.pool()).await?;
-    rows.iter().map(|row| Ok((row.try_get("id")?, row.try_get("name")?))).collect()
+    store.set_password_hash(member_id, &hash).await.map_err(AppError::internal)
 }
 
 pub async fn create_member(store: &Store, new: NewMember) -> Result<MemberView, AppError> {
@@ -157,24 +109,16 @@ pub async fn create_member(store: &Store, new: NewMember) -> Result<MemberView, 
     check_new_password(&new.password)?;
     let hash = password::hash_async(new.password).await.map_err(hash_failed)?;
     let id = new_id("mem");
-    let mut tx = store.begin_write().await.map_err(internal)?;
-    let inserted = sqlx::query(
-        "INSERT INTO members (id, workspace_id, email, name, role, password_hash, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (email) DO NOTHING",
-    )
-    .bind(&id)
-    .bind(&new.workspace_id)
-    .bind(email.as_str())
-    .bind(&name)
-    .bind(new.role.as_str())
-    .bind(&hash)
-    .bind(now_ms())
-    .execute(&mut *tx)
-    .await
-    .map_err(internal)?
-    .rows_affected();
-    tx.commit().await.map_err(internal)?;
-    if inserted == 0 {
+    let row = MemberRow {
+        id: &id,
+        workspace_id: &new.workspace_id,
+        email: email.as_str(),
+        name: &name,
+        role: new.role,
+        password_hash: &hash,
+    };
+    let inserted = store.insert_member(row).await.map_err(AppError::internal)?;
+    if !inserted {
         return Err(AppError::Conflict("a member with this email already exists".into()));
     }
     Ok(MemberView { id, email: email.as_str().to_owned(), name, role: new.role })

@@ -84,7 +84,7 @@ async fn send_batches(mut receiver: mpsc::UnboundedReceiver<Announcement>, store
         }
         for chunk in chunks(items) {
             let Ok(payload) = serde_json::to_string(&Batch { origin: origin.clone(), items: chunk }) else { continue };
-            if let Err(err) = sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(&payload).execute(store.pool()).await {
+            if let Err(err) = store.notify(CHANNEL, &payload).await {
                 tracing::warn!(error = %err, "cross-instance notify failed; other instances catch up on the next change");
             }
         }

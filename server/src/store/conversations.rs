@@ -6,10 +6,10 @@ use app::domain::{
     AgentRef, Ask, Author, AuthorKind, ConversationSummary, EscalationReason, LauncherPosition, Message, Note, State,
     StateKind, Visitor,
 };
-use app::inbox::api::InboxCounts;
+use app::inbox::api::{InboxCounts, InboxFilter};
 use sqlx::{any::AnyRow, Any, Row, Transaction};
 
-use super::{knowledge::Instructions, new_id, rfc3339, Store};
+use super::{knowledge::Instructions, new_id, now_ms, rfc3339, Store};
 
 pub type Tx = Transaction<'static, Any>;
 
@@ -63,16 +63,6 @@ impl ConversationRecord {
             unread: self.unread,
         }
     }
-}
-
-/// Which conversations an Inbox view lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListFilter {
-    NeedsHuman,
-    Mine,
-    Open,
-    Resolved,
-    All,
 }
 
 const CONVERSATION_SELECT: &str = "SELECT c.id, c.workspace_id, c.chatbot_id, b.public_id, c.state, c.agent_id, \
@@ -233,34 +223,37 @@ impl Store {
         row.as_ref().map(conversation_from_row).transpose()
     }
 
+    /// The conversations Inbox view `filter` lists for `member_id` (200 at most), by
+    /// the view's own definition (`InboxFilter::states` and `mine_only`).
     pub async fn list_conversations(
         &self,
         workspace_id: &str,
-        filter: ListFilter,
+        filter: InboxFilter,
         member_id: &str,
     ) -> Result<Vec<ConversationRecord>, sqlx::Error> {
-        let (condition, order) = match filter {
-            ListFilter::NeedsHuman => ("c.state = 'needs_human'", "c.escalated_at ASC"),
-            ListFilter::Mine => ("c.state = 'claimed' AND c.agent_id = $2", "c.last_message_at DESC"),
-            ListFilter::Open => ("c.state IN ('needs_human', 'claimed')", "c.last_message_at DESC"),
-            ListFilter::Resolved => ("c.state = 'resolved'", "c.last_message_at DESC"),
-            ListFilter::All => ("TRUE", "c.last_message_at DESC"),
-        };
-        let sql = format!("{CONVERSATION_SELECT} WHERE c.workspace_id = $1 AND {condition} ORDER BY {order} LIMIT 200");
+        // The state names are Baton's own constants, never input.
+        let states: Vec<String> = filter.states().iter().map(|s| format!("'{}'", s.as_str())).collect();
+        let mine = if filter.mine_only() { " AND c.agent_id = $2" } else { "" };
+        let order = if filter.oldest_first() { "c.escalated_at ASC" } else { "c.last_message_at DESC" };
+        let sql = format!(
+            "{CONVERSATION_SELECT} WHERE c.workspace_id = $1 AND c.state IN ({}){mine} ORDER BY {order} LIMIT 200",
+            states.join(", ")
+        );
         let mut query = sqlx::query(&sql).bind(workspace_id);
-        if filter == ListFilter::Mine {
+        if filter.mine_only() {
             query = query.bind(member_id);
         }
         let rows = query.fetch_all(self.pool()).await?;
         rows.iter().map(conversation_from_row).collect()
     }
 
-    /// How many conversations each Inbox view holds, in one pass over the workspace's rows.
+    /// How many conversations each Inbox view holds: one grouped pass over the
+    /// workspace's rows, each group counted in the views that hold it.
     pub async fn count_conversations(&self, workspace_id: &str, member_id: &str) -> Result<InboxCounts, sqlx::Error> {
         let rows = sqlx::query(
-            "SELECT state, CAST(COUNT(*) AS BIGINT) AS n, \
-             CAST(SUM(CASE WHEN agent_id = $2 THEN 1 ELSE 0 END) AS BIGINT) AS mine \
-             FROM conversations WHERE workspace_id = $1 GROUP BY state",
+            "SELECT state, CAST(CASE WHEN agent_id = $2 THEN 1 ELSE 0 END AS BIGINT) AS mine, \
+             CAST(COUNT(*) AS BIGINT) AS n \
+             FROM conversations WHERE workspace_id = $1 GROUP BY 1, 2",
         )
         .bind(workspace_id)
         .bind(member_id)
@@ -269,21 +262,8 @@ impl Store {
         let mut counts = InboxCounts::default();
         for row in &rows {
             let state: String = row.try_get("state")?;
-            let n: i64 = row.try_get("n")?;
-            let mine: i64 = row.try_get::<Option<i64>, _>("mine")?.unwrap_or(0);
-            counts.all += n;
-            match state.as_str() {
-                "needs_human" => {
-                    counts.needs_human += n;
-                    counts.open += n;
-                }
-                "claimed" => {
-                    counts.open += n;
-                    counts.mine += mine;
-                }
-                "resolved" => counts.resolved += n,
-                _ => {}
-            }
+            let state = StateKind::parse(&state).ok_or_else(|| corrupt("state"))?;
+            counts.add(state, row.try_get::<i64, _>("mine")? == 1, row.try_get("n")?);
         }
         Ok(counts)
     }
@@ -487,4 +467,34 @@ pub async fn insert_note(
     .execute(&mut **tx)
     .await?;
     Ok(Note { id, author: author.clone(), text: text.to_owned(), at: rfc3339(now) })
+}
+
+/// A new chatbot's row.
+pub struct NewChatbot<'a> {
+    pub id: &'a str,
+    pub workspace_id: &'a str,
+    pub public_id: &'a str,
+    pub name: &'a str,
+    pub greeting: &'a str,
+    pub live_handoff: bool,
+    /// Space-separated origins that may frame the widget, or `*`.
+    pub allowed_origins: &'a str,
+}
+
+pub async fn insert_chatbot(tx: &mut Tx, new: NewChatbot<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO chatbots (id, workspace_id, public_id, name, greeting, live_handoff, allowed_origins, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(new.id)
+    .bind(new.workspace_id)
+    .bind(new.public_id)
+    .bind(new.name)
+    .bind(new.greeting)
+    .bind(i32::from(new.live_handoff))
+    .bind(new.allowed_origins)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -6,6 +6,8 @@
 
 pub mod conversations;
 pub mod knowledge;
+pub mod members;
+pub mod sessions;
 
 use std::{str::FromStr, time::Duration};
 
@@ -82,6 +84,11 @@ impl Store {
     }
 
     /// A write transaction (see `writer`). Keep it short: on SQLite it holds the only writer.
+    /// PostgreSQL's `NOTIFY` on `channel` (the cross-instance bus's wake-up).
+    pub async fn notify(&self, channel: &str, payload: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(payload).execute(self.pool()).await.map(|_| ())
+    }
+
     pub async fn begin_write(&self) -> Result<conversations::Tx, sqlx::Error> {
         self.writer.begin().await
     }

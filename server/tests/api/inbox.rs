@@ -3,7 +3,9 @@
 use serde_json::json;
 use sqlx::Row;
 
-use crate::helpers::{inspect, new_client, spawn_app, texts, Db, TestDatabase, ADMIN_EMAIL, ESCALATION_NOTE};
+use crate::helpers::{
+    inspect, new_client, spawn_app, spawn_app_with, test_settings, texts, Db, TestDatabase, ADMIN_EMAIL, ESCALATION_NOTE,
+};
 use crate::on_both_databases;
 
 async fn sign_in_sets_an_http_only_cookie_and_bad_credentials_get_401(db: Db) {
@@ -157,6 +159,92 @@ async fn only_the_holder_can_reply(db: Db) {
     app.stop().await;
 }
 
+async fn a_queued_request_may_be_resolved_without_a_reply_and_says_who_did_it(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let app = spawn_app(&database).await;
+    let admin = app.admin().await;
+    let ana = app.agent(&admin, "Ana").await;
+    let chat = app.escalated_chat().await;
+
+    let (status, body) = app.call(&ana.client, "inbox/resolve", json!({"conversation_id": chat.conversation_id})).await;
+
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["conversation"]["state"], "resolved");
+    let history = app.history(&chat, 0).await;
+    assert_eq!(
+        texts(&history).last().unwrap(),
+        "Ana marked this conversation as resolved. The assistant will answer from here."
+    );
+    let actor: String = sqlx::query_scalar(
+        "SELECT actor FROM conversation_audit WHERE conversation_id = $1 AND from_state = 'needs_human' \
+         AND to_state = 'resolved'",
+    )
+    .bind(&chat.conversation_id)
+    .fetch_one(inspect(&database).await.pool())
+    .await
+    .unwrap();
+    assert_eq!(actor, ana.id, "the audit trail names who dismissed it");
+    app.stop().await;
+}
+
+/// Random conversations in random states, held by the caller, by someone else or by
+/// nobody: each view's list and count, as the server computes them, hold exactly what
+/// the one shared rule says, the rule the browser applies to live updates.
+async fn every_view_lists_and_counts_what_the_shared_rule_says(db: Db) {
+    use app::{domain::StateKind, inbox::api::InboxFilter};
+    use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
+    let database = TestDatabase::new(db).await;
+    let mut settings = test_settings(&database);
+    settings.starts_per_address_per_minute = 0;
+    let app = spawn_app_with(settings).await;
+    let admin = app.admin().await;
+    let ana = app.agent(&admin, "Ana").await;
+    let store = inspect(&database).await;
+    let mut rng = StdRng::seed_from_u64(0x51EE);
+    let mut truth = Vec::new();
+    for i in 0..40 {
+        let chat = app.start_chat().await;
+        let state = *StateKind::ALL.choose(&mut rng).unwrap();
+        let holder = match state {
+            StateKind::Claimed => Some(if rng.gen_bool(0.5) { ana.id.clone() } else { admin.id.clone() }),
+            _ => None,
+        };
+        let mut tx = store.begin_write().await.unwrap();
+        sqlx::query("UPDATE conversations SET state = $1, agent_id = $2, escalated_at = $3 WHERE id = $4")
+            .bind(state.as_str())
+            .bind(holder.as_deref())
+            .bind(1_000_000 + rng.gen_range(0..1_000) * 1_000 + i)
+            .bind(&chat.conversation_id)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        truth.push((chat.conversation_id, state, holder.as_deref() == Some(ana.id.as_str())));
+    }
+
+    let (_, counts) = app.call(&ana.client, "inbox/counts", json!({})).await;
+    let (_, everything) = app.call(&ana.client, "inbox/conversations", json!({"filter": "all"})).await;
+    let summaries: Vec<app::domain::ConversationSummary> =
+        serde_json::from_value(everything["conversations"].clone()).unwrap();
+    for filter in InboxFilter::ALL {
+        let (status, listed) = app.call(&ana.client, "inbox/conversations", json!({"filter": filter.as_str()})).await;
+        assert_eq!(status, 200);
+        let mut listed: Vec<String> =
+            listed["conversations"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect();
+        listed.sort();
+        let mut expected: Vec<String> =
+            truth.iter().filter(|(_, state, mine)| filter.holds(*state, *mine)).map(|(id, ..)| id.clone()).collect();
+        expected.sort();
+        let mut by_browser: Vec<String> =
+            summaries.iter().filter(|c| filter.lists(c, &ana.id)).map(|c| c.id.clone()).collect();
+        by_browser.sort();
+        assert_eq!(listed, expected, "{filter:?}: the server's list");
+        assert_eq!(by_browser, expected, "{filter:?}: the browser's rule");
+        assert_eq!(counts[filter.as_str()], expected.len() as i64, "{filter:?}: the count");
+    }
+    app.stop().await;
+}
+
 async fn notes_reach_the_team_and_never_the_visitor(db: Db) {
     let database = TestDatabase::new(db).await;
     let app = spawn_app(&database).await;
@@ -267,6 +355,8 @@ on_both_databases!(
     a_full_handoff_plays_out_and_the_bot_answers_again_after_resolve,
     fifty_concurrent_claims_have_exactly_one_winner_and_one_joined_note,
     only_the_holder_can_reply,
+    a_queued_request_may_be_resolved_without_a_reply_and_says_who_did_it,
+    every_view_lists_and_counts_what_the_shared_rule_says,
     notes_reach_the_team_and_never_the_visitor,
     another_workspace_s_conversations_are_not_found,
     only_admins_add_members_and_input_is_checked,

@@ -1,0 +1,151 @@
+//! The AI's turn after a visitor message: answer, ask for the email, or hand over.
+
+use std::sync::Arc;
+
+use app::{
+    domain::{AuthorKind, Command, State},
+    AppError,
+};
+
+use super::{
+    bot_author,
+    engine::{Change, Pending},
+    escalation::{self, EmailAnswer, PendingEscalation},
+    Handoff, Typist, BRAIN_WINDOW,
+};
+use crate::{
+    brain::{BotTurn, Turn},
+    store::conversations::{ChatbotRecord, ConversationRecord},
+};
+
+impl Handoff {
+    /// The AI's turn after a visitor message: answer, or hand over to a person.
+    /// Turns of one conversation run one at a time, so a visitor who sends twice in
+    /// quick succession gets answers in order, each seeing the one before.
+    pub async fn bot_turn(&self, conversation_id: &str) {
+        let turn = {
+            let mut turns = self.bot_turns.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            turns.entry(conversation_id.to_owned()).or_default().clone()
+        };
+        let running = turn.lock().await;
+        if let Err(err) = self.try_bot_turn(conversation_id).await {
+            tracing::warn!(conversation_id, error = %err, "bot turn did not complete");
+        }
+        drop(running);
+        let mut turns = self.bot_turns.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Ours and the map's: nobody else waits, so the entry can go.
+        if Arc::strong_count(&turn) == 2 {
+            turns.remove(conversation_id);
+        }
+    }
+
+    async fn try_bot_turn(&self, conversation_id: &str) -> Result<(), AppError> {
+        let Some(conversation) = self.reload(conversation_id).await? else {
+            return Ok(());
+        };
+        if conversation.state != State::Bot {
+            return Ok(());
+        }
+        let chatbot = self
+            .store
+            .chatbot_by_id(&conversation.chatbot_id)
+            .await
+            .map_err(AppError::internal)?
+            .ok_or(AppError::NotFound)?;
+        let bot = bot_author(&chatbot.name);
+        self.typing(&conversation.workspace_id, &conversation.id, Typist::Bot, bot.clone(), true);
+        let from = (conversation.last_seq - BRAIN_WINDOW).max(0);
+        let messages =
+            self.store.messages_after(&conversation.id, from, BRAIN_WINDOW).await.map_err(AppError::internal)?;
+        let say = |text: String| Pending::from(bot.clone(), text);
+
+        // An escalation waiting for the email: this message should carry it.
+        if let Some(pending) =
+            conversation.pending_escalation.as_deref().and_then(|json| serde_json::from_str(json).ok())
+        {
+            let last = messages.iter().rev().find(|m| m.author.kind == AuthorKind::Visitor).map(|m| m.text.as_str());
+            let reply = match escalation::find_email(last.unwrap_or_default()) {
+                EmailAnswer::Found(email) => {
+                    return self.escalate(conversation, &chatbot, pending, email.as_str(), None).await
+                }
+                EmailAnswer::Invalid(why) => escalation::ask_again(&why),
+                EmailAnswer::Missing => escalation::ask_for_missing_email(),
+            };
+            let ask = say(reply).asking_for_email();
+            self.apply(conversation, Change::new(Command::BotReply, "bot").say(ask)).await?;
+            return Ok(());
+        }
+
+        let knowledge = self.knowledge.for_chatbot(&self.store, &chatbot).await.map_err(AppError::internal)?;
+        let turn =
+            Turn { chatbot: &chatbot, knowledge: &knowledge, visitor: &conversation.visitor, messages: &messages };
+        let decision = match self.brain.respond(&turn).await {
+            BotTurn::Escalate { reason, summary, reply, topic } if summary.trim().is_empty() => {
+                BotTurn::Escalate { reason, summary: self.brain.summarize(&turn, reason).await, reply, topic }
+            }
+            decision => decision,
+        };
+        match decision {
+            BotTurn::Reply(text) => {
+                self.apply(conversation, Change::new(Command::BotReply, "bot").say(say(text))).await?;
+            }
+            BotTurn::Escalate { reason, summary, reply, topic } if chatbot.live_handoff => {
+                let pending = PendingEscalation { reason, summary, topic };
+                // An email given at start, or earlier in the chat, is reused: never asked twice.
+                let known = conversation.visitor.email.clone().or_else(|| {
+                    messages.iter().filter(|m| m.author.kind == AuthorKind::Visitor).find_map(|m| {
+                        match escalation::find_email(&m.text) {
+                            EmailAnswer::Found(email) => Some(email.as_str().to_owned()),
+                            _ => None,
+                        }
+                    })
+                });
+                match known {
+                    Some(email) => self.escalate(conversation, &chatbot, pending, &email, Some(reply)).await?,
+                    None => {
+                        let json = serde_json::to_string(&pending).map_err(AppError::internal)?;
+                        let mut change = Change::new(Command::BotReply, "bot")
+                            .say(say(escalation::ask_for_email(&reply)).asking_for_email());
+                        change.pending_escalation = Some(Some(json));
+                        self.apply(conversation, change).await?;
+                    }
+                }
+            }
+            BotTurn::Escalate { reason, summary, .. } => {
+                // No one can take over: say so honestly, and keep the request on record.
+                let honest = "I'm sorry: nobody from our team can join this chat right now. I've noted your \
+                              request, and I'm happy to keep helping in the meantime."
+                    .to_owned();
+                let mut change = Change::new(Command::BotReply, "bot").say(say(honest));
+                change.escalation = Some((reason, summary));
+                self.apply(conversation, change).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands the conversation to the team: the bot confirms (after `acknowledgement`,
+    /// if any) with the email it will be followed up at, and the system note follows.
+    async fn escalate(
+        &self,
+        conversation: ConversationRecord,
+        chatbot: &ChatbotRecord,
+        pending: PendingEscalation,
+        email: &str,
+        acknowledgement: Option<String>,
+    ) -> Result<(), AppError> {
+        let name = escalation::first_name(conversation.visitor.name.as_deref(), email);
+        let confirmation = escalation::passed_along(name.as_deref(), email, pending.topic.as_deref());
+        let text = match acknowledgement {
+            Some(ack) => format!("{ack} {confirmation}"),
+            None => confirmation,
+        };
+        let bot = Pending::from(bot_author(&chatbot.name), text);
+        let mut change = Change::new(Command::Escalate, "bot").say(bot);
+        change.escalation = Some((pending.reason, pending.summary));
+        change.pending_escalation = Some(None);
+        change.visitor_email = Some(email.to_owned());
+        self.apply(conversation, change).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,206 @@
+//! The one path of every change to a conversation: decide with `transition`, then in
+//! one write transaction make the conditional state write (it succeeds only if nobody
+//! changed the conversation since it was read), append the messages under their seqs,
+//! commit, and only then publish. A lost race re-reads and decides again, so exactly
+//! one of any number of concurrent claimers wins.
+
+use std::time::Duration;
+
+use app::{
+    domain::{
+        live::{TeamEvent, VisitorEvent},
+        Ask, Author, AuthorKind, Command, EscalationReason, Message, Outcome, State,
+    },
+    AppError,
+};
+
+use super::Handoff;
+use crate::{
+    live::bus::Announcement,
+    store::{
+        conversations::{append_message, change_state, ConversationRecord, NewMessage, StateChange},
+        now_ms,
+    },
+};
+
+/// Attempts at a conditional write before giving up on a hot conversation.
+const MAX_ATTEMPTS: usize = 8;
+
+/// A message to append as part of a change.
+pub(super) struct Pending {
+    pub author: Author,
+    pub author_id: Option<String>,
+    pub text: String,
+    pub client_id: Option<String>,
+    pub asks: Option<Ask>,
+}
+
+impl Pending {
+    pub fn system(text: String) -> Pending {
+        Pending::from(Author { kind: AuthorKind::System, name: None }, text)
+    }
+
+    pub fn from(author: Author, text: String) -> Pending {
+        Pending { author, author_id: None, text, client_id: None, asks: None }
+    }
+
+    /// The message asks the visitor for their email: the widget shows an email input.
+    pub fn asking_for_email(mut self) -> Pending {
+        self.asks = Some(Ask::Email);
+        self
+    }
+}
+
+/// One change to a conversation: the command, who makes it, and what it writes
+/// besides the state, all in the same transaction.
+pub(super) struct Change<'a> {
+    pub command: Command,
+    pub actor: &'a str,
+    pub messages: Vec<Pending>,
+    pub escalation: Option<(EscalationReason, String)>,
+    /// `Some(Some(json))` sets the escalation waiting for an email, `Some(None)` clears it.
+    pub pending_escalation: Option<Option<String>>,
+    pub visitor_email: Option<String>,
+}
+
+impl<'a> Change<'a> {
+    pub fn new(command: Command, actor: &'a str) -> Change<'a> {
+        Change { command, actor, messages: Vec::new(), escalation: None, pending_escalation: None, visitor_email: None }
+    }
+
+    pub fn say(mut self, message: Pending) -> Change<'a> {
+        self.messages.push(message);
+        self
+    }
+}
+
+pub(super) enum Sent {
+    /// Already stored under this client id.
+    Stored(Message),
+    New(Box<Applied>),
+}
+
+pub(super) struct Applied {
+    pub conversation: ConversationRecord,
+    pub messages: Vec<Message>,
+    pub outcome: Outcome,
+}
+
+/// `transition`, with its refusal turned into the API's 409.
+fn decide(state: &State, command: &Command) -> Result<Outcome, AppError> {
+    app::domain::transition(state, command).map_err(AppError::from)
+}
+
+impl Handoff {
+    /// Appends a message that carries a client id exactly once. A resend, or a
+    /// concurrent send of the same id that lost the unique-index race, gets the stored
+    /// message back. `admit` (a rate limit) is asked only about new messages.
+    pub(super) async fn send_once(
+        &self,
+        conversation: ConversationRecord,
+        command: Command,
+        actor: &str,
+        pending: Pending,
+        admit: impl FnOnce() -> Result<(), AppError>,
+    ) -> Result<Sent, AppError> {
+        let id = conversation.id.clone();
+        let client_id = pending.client_id.clone().unwrap_or_default();
+        let stored = || async { self.store.message_by_client_id(&id, &client_id).await.map_err(AppError::internal) };
+        if let Some(existing) = stored().await? {
+            return Ok(Sent::Stored(existing));
+        }
+        admit()?;
+        match self.apply(conversation, Change::new(command, actor).say(pending)).await {
+            Ok(applied) => Ok(Sent::New(Box::new(applied))),
+            // Lost the race to a concurrent send of this client id (or failed after it
+            // was stored): what is stored is the answer; otherwise the error is.
+            Err(err) => stored().await?.map(Sent::Stored).ok_or(err),
+        }
+    }
+
+    pub(super) async fn reload(&self, id: &str) -> Result<Option<ConversationRecord>, AppError> {
+        self.store.conversation_by_id(id).await.map_err(AppError::internal)
+    }
+
+    pub(super) async fn apply(&self, mut current: ConversationRecord, change: Change<'_>) -> Result<Applied, AppError> {
+        let Change { command, actor, messages: pending, escalation, pending_escalation, visitor_email } = change;
+        for attempt in 0..MAX_ATTEMPTS {
+            let outcome = decide(&current.state, &command)?;
+            let now = now_ms();
+            let mut tx = self.store.begin_write().await.map_err(AppError::internal)?;
+            let change = StateChange {
+                conversation_id: &current.id,
+                from: &current.state,
+                to: &outcome.state,
+                escalation: escalation.as_ref().map(|(reason, summary)| (*reason, summary.as_str())),
+                pending_escalation: pending_escalation.as_ref().map(|p| p.as_deref()),
+                visitor_email: visitor_email.as_deref(),
+                actor,
+                now,
+            };
+            if !change_state(&mut tx, change).await.map_err(AppError::internal)? {
+                // Someone changed the conversation since we read it: read again and re-decide.
+                drop(tx);
+                current = self.reload(&current.id).await?.ok_or(AppError::NotFound)?;
+                if attempt > 2 {
+                    tokio::time::sleep(Duration::from_millis(2 << attempt)).await;
+                }
+                continue;
+            }
+            let mut messages = Vec::new();
+            let system = outcome.note.as_ref().map(|note| Pending::system(note.text()));
+            for message in pending.iter().chain(system.as_ref()) {
+                let new = NewMessage {
+                    conversation_id: &current.id,
+                    author: &message.author,
+                    author_id: message.author_id.as_deref(),
+                    text: &message.text,
+                    client_id: message.client_id.as_deref(),
+                    asks: message.asks,
+                    now,
+                };
+                match append_message(&mut tx, new).await {
+                    Ok(message) => messages.push(message),
+                    // Expected under concurrent resends; `send_once` answers it. Not an error to log.
+                    Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                        return Err(AppError::Conflict("a message with this client_id was just stored".into()));
+                    }
+                    Err(err) => return Err(AppError::internal(err)),
+                }
+            }
+            tx.commit().await.map_err(AppError::internal)?;
+            let conversation = self.reload(&current.id).await?.ok_or(AppError::NotFound)?;
+            self.publish(&current, &conversation, &messages);
+            return Ok(Applied { conversation, messages, outcome });
+        }
+        Err(AppError::Conflict("this conversation is changing too fast; try again".into()))
+    }
+
+    /// After commit: the visitor's channel gets messages and state; the team's gets
+    /// messages and the updated conversation.
+    fn publish(&self, before: &ConversationRecord, after: &ConversationRecord, messages: &[Message]) {
+        for message in messages {
+            self.hub.publish_visitor(&after.id, VisitorEvent::Message { message: message.clone() });
+            self.hub.publish_team(
+                &after.workspace_id,
+                TeamEvent::Message { conversation_id: after.id.clone(), message: message.clone() },
+            );
+        }
+        let state_changed = before.state.kind() != after.state.kind();
+        if state_changed {
+            self.hub.publish_visitor(&after.id, VisitorEvent::State { state: after.state.kind() });
+        }
+        self.hub.publish_team(&after.workspace_id, TeamEvent::Conversation { conversation: after.to_summary() });
+        let (from, to) = match (messages.first(), messages.last()) {
+            (Some(first), Some(last)) => (first.seq, last.seq),
+            _ => (1, 0),
+        };
+        self.bus.announce(Announcement::Change {
+            w: after.workspace_id.clone(),
+            c: after.id.clone(),
+            from,
+            to,
+            state_changed,
+        });
+    }
+}
