@@ -155,6 +155,12 @@ pub struct Settings {
     #[arg(long, env = "BATON_LLM_DEADLINE_SECS", default_value_t = 20)]
     pub llm_deadline_secs: u64,
 
+    /// Seconds an instance may take over an AI turn before another instance presumes
+    /// it gone and runs the turn itself (with the OpenAI-compatible brain, at least
+    /// the LLM deadline plus 5).
+    #[arg(long, env = "BATON_BOT_TURN_LEASE_SECS", default_value_t = 30)]
+    pub bot_turn_lease_secs: u64,
+
     /// Log output: human-readable text or one JSON object per line.
     #[arg(long, env = "BATON_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -173,6 +179,16 @@ pub enum LogFormat {
 }
 
 impl Settings {
+    /// How long an instance holds an AI turn: the setting, and always longer than the
+    /// longest a turn can take.
+    pub fn bot_turn_lease(&self) -> std::time::Duration {
+        let longest = match self.brain {
+            BrainKind::Builtin => 0,
+            BrainKind::Openai => self.llm_deadline_secs.saturating_add(5),
+        };
+        std::time::Duration::from_secs(self.bot_turn_lease_secs.max(longest).max(1))
+    }
+
     /// The database URL in force: the explicit one, or the SQLite file in the data dir.
     pub fn database_url(&self) -> String {
         match self.database_url.as_ref().map(|url| url.expose_secret().trim()) {
@@ -216,6 +232,7 @@ impl Settings {
             llm_timeout_secs: 10,
             llm_retries: 2,
             llm_deadline_secs: 20,
+            bot_turn_lease_secs: 30,
             log_format: LogFormat::Text,
         }
     }

@@ -53,6 +53,9 @@ use crate::{
     widget,
 };
 
+/// How often each instance looks for AI turns owed that nobody is running.
+const BOT_TURN_SWEEP: Duration = Duration::from_secs(5);
+
 /// Everything a request handler or server function may need, cloned cheaply per request.
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -149,7 +152,13 @@ impl Application {
             starts_per_address_per_minute: settings.starts_per_address_per_minute,
             starts_per_chatbot_per_minute: settings.starts_per_chatbot_per_minute,
         };
-        let handoff = Handoff::new(store.clone(), hub.clone(), bus, brain(settings)?, limits);
+        let handoff = Handoff::new(store.clone(), hub.clone(), bus, brain(settings)?, limits, settings.bot_turn_lease());
+        // AI turns owed from before this start (a crash, a restart) are run now. On
+        // SQLite no other instance can be running them, so their leases go at once.
+        if store.backend() == Backend::Sqlite {
+            store.release_bot_leases().await.map_err(StoreError::from)?;
+        }
+        handoff.run_due_bot_turns().await;
         let sign_in = Arc::new(SignInThrottle::new(
             settings.login_attempts_per_minute,
             settings.login_attempts_per_address_per_minute,
@@ -157,6 +166,14 @@ impl Application {
         let backend = Arc::new(BatonBackend::new(handoff.clone(), site.clone(), sign_in.clone()));
         let sessions = SqlSessionStore::new(store.clone());
         housekeeping.extend([
+            // Turns owed that nobody runs: another instance died holding them.
+            tokio::spawn(every(BOT_TURN_SWEEP, {
+                let handoff = handoff.clone();
+                move || {
+                    let handoff = handoff.clone();
+                    tokio::spawn(async move { handoff.run_due_bot_turns().await });
+                }
+            })),
             tokio::spawn(every(Duration::from_secs(60), {
                 let (hub, handoff) = (hub.clone(), handoff.clone());
                 move || {

@@ -19,7 +19,11 @@ use crate::{
 };
 
 impl Handoff {
-    /// The AI's turn after a visitor message: answer, or hand over to a person.
+    /// The AI's turns owed to a conversation: answer, or hand over to a person.
+    ///
+    /// A turn is owed from the moment the visitor's message is stored (`bot_due`, in
+    /// the same transaction), so none is lost to a crash: whoever runs it takes a
+    /// lease first, so exactly one instance does, and storing the reply settles it.
     /// Turns of one conversation run one at a time, so a visitor who sends twice in
     /// quick succession gets answers in order, each seeing the one before.
     pub async fn bot_turn(&self, conversation_id: &str) {
@@ -28,8 +32,31 @@ impl Handoff {
             turns.entry(conversation_id.to_owned()).or_default().clone()
         };
         let running = turn.lock().await;
-        if let Err(err) = self.try_bot_turn(conversation_id).await {
-            tracing::warn!(conversation_id, error = %err, "bot turn did not complete");
+        loop {
+            match self.store.take_bot_turn(conversation_id, self.bot_lease_ms()).await {
+                Ok(true) => {}
+                // Nothing owed, or another instance is running it.
+                Ok(false) => break,
+                Err(err) => {
+                    tracing::warn!(conversation_id, error = %err, "cannot take the bot's turn; it is retried");
+                    break;
+                }
+            }
+            match self.try_bot_turn(conversation_id).await {
+                Ok(()) => {}
+                // A person took the chat (or it ended) while the AI was thinking: nothing to say.
+                Err(AppError::Conflict(_)) => {
+                    if let Err(err) = self.store.skip_bot_turn(conversation_id).await {
+                        tracing::warn!(conversation_id, error = %err, "cannot settle a moot bot turn");
+                        break;
+                    }
+                }
+                Err(err) => {
+                    // Still owed: once the lease runs out the sweep runs it again.
+                    tracing::warn!(conversation_id, error = %err, "bot turn did not complete; it is retried");
+                    break;
+                }
+            }
         }
         drop(running);
         let mut turns = self.bot_turns.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -39,12 +66,28 @@ impl Handoff {
         }
     }
 
+    /// Runs the turns owed that nobody is running: those of a crashed instance, or of
+    /// this one before it restarted. Called on start and then periodically.
+    pub async fn run_due_bot_turns(&self) {
+        let due = match self.store.due_bot_turns(100).await {
+            Ok(due) => due,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot read the bot turns owed");
+                return;
+            }
+        };
+        for conversation_id in due {
+            let handoff = self.clone();
+            tokio::spawn(async move { handoff.bot_turn(&conversation_id).await });
+        }
+    }
+
     async fn try_bot_turn(&self, conversation_id: &str) -> Result<(), AppError> {
         let Some(conversation) = self.reload(conversation_id).await? else {
             return Ok(());
         };
         if conversation.state != State::Bot {
-            return Ok(());
+            return self.store.skip_bot_turn(conversation_id).await.map_err(AppError::internal);
         }
         let chatbot = self
             .store
@@ -54,7 +97,9 @@ impl Handoff {
             .ok_or(AppError::NotFound)?;
         let bot = bot_author(&chatbot.name);
         self.typing(&conversation.workspace_id, &conversation.id, Typist::Bot, bot.clone(), true);
-        let from = (conversation.last_seq - BRAIN_WINDOW).max(0);
+        // What was said before a person last handed the chat back is not read again:
+        // the frustration they resolved must not send the visitor straight back.
+        let from = (conversation.last_seq - BRAIN_WINDOW).max(conversation.handed_back_seq);
         let messages =
             self.store.messages_after(&conversation.id, from, BRAIN_WINDOW).await.map_err(AppError::internal)?;
         let say = |text: String| Pending::from(bot.clone(), text);
@@ -72,7 +117,7 @@ impl Handoff {
                 EmailAnswer::Missing => escalation::ask_for_missing_email(),
             };
             let ask = say(reply).asking_for_email();
-            self.apply(conversation, Change::new(Command::BotReply, "bot").say(ask)).await?;
+            self.apply(conversation, Change::by_the_bot(Command::BotReply).say(ask)).await?;
             return Ok(());
         }
 
@@ -87,7 +132,7 @@ impl Handoff {
         };
         match decision {
             BotTurn::Reply(text) => {
-                self.apply(conversation, Change::new(Command::BotReply, "bot").say(say(text))).await?;
+                self.apply(conversation, Change::by_the_bot(Command::BotReply).say(say(text))).await?;
             }
             BotTurn::Escalate { reason, summary, reply, topic } if chatbot.live_handoff => {
                 let pending = PendingEscalation { reason, summary, topic };
@@ -104,7 +149,7 @@ impl Handoff {
                     Some(email) => self.escalate(conversation, &chatbot, pending, &email, Some(reply)).await?,
                     None => {
                         let json = serde_json::to_string(&pending).map_err(AppError::internal)?;
-                        let mut change = Change::new(Command::BotReply, "bot")
+                        let mut change = Change::by_the_bot(Command::BotReply)
                             .say(say(escalation::ask_for_email(&reply)).asking_for_email());
                         change.pending_escalation = Some(Some(json));
                         self.apply(conversation, change).await?;
@@ -116,7 +161,7 @@ impl Handoff {
                 let honest = "I'm sorry: nobody from our team can join this chat right now. I've noted your \
                               request, and I'm happy to keep helping in the meantime."
                     .to_owned();
-                let mut change = Change::new(Command::BotReply, "bot").say(say(honest));
+                let mut change = Change::by_the_bot(Command::BotReply).say(say(honest));
                 change.escalation = Some((reason, summary));
                 self.apply(conversation, change).await?;
             }
@@ -141,7 +186,7 @@ impl Handoff {
             None => confirmation,
         };
         let bot = Pending::from(bot_author(&chatbot.name), text);
-        let mut change = Change::new(Command::Escalate, "bot").say(bot);
+        let mut change = Change::by_the_bot(Command::Escalate).say(bot);
         change.escalation = Some((pending.reason, pending.summary));
         change.pending_escalation = Some(None);
         change.visitor_email = Some(email.to_owned());

@@ -18,7 +18,7 @@ use super::Handoff;
 use crate::{
     live::bus::Announcement,
     store::{
-        conversations::{append_message, change_state, ConversationRecord, NewMessage, StateChange},
+        conversations::{append_message, change_state, BotTurnDue, ConversationRecord, NewMessage, StateChange},
         now_ms,
     },
 };
@@ -61,11 +61,27 @@ pub(super) struct Change<'a> {
     /// `Some(Some(json))` sets the escalation waiting for an email, `Some(None)` clears it.
     pub pending_escalation: Option<Option<String>>,
     pub visitor_email: Option<String>,
+    /// The AI turn this change ends (set by the bot's own changes). A visitor message
+    /// the AI must answer records its owed turn by itself, in the same transaction.
+    pub ends_bot_turn: bool,
 }
 
 impl<'a> Change<'a> {
     pub fn new(command: Command, actor: &'a str) -> Change<'a> {
-        Change { command, actor, messages: Vec::new(), escalation: None, pending_escalation: None, visitor_email: None }
+        Change {
+            command,
+            actor,
+            messages: Vec::new(),
+            escalation: None,
+            pending_escalation: None,
+            visitor_email: None,
+            ends_bot_turn: false,
+        }
+    }
+
+    /// A change the AI makes in its turn: storing it also settles the turn.
+    pub fn by_the_bot(command: Command) -> Change<'a> {
+        Change { ends_bot_turn: true, ..Change::new(command, "bot") }
     }
 
     pub fn say(mut self, message: Pending) -> Change<'a> {
@@ -123,7 +139,8 @@ impl Handoff {
     }
 
     pub(super) async fn apply(&self, mut current: ConversationRecord, change: Change<'_>) -> Result<Applied, AppError> {
-        let Change { command, actor, messages: pending, escalation, pending_escalation, visitor_email } = change;
+        let Change { command, actor, messages: pending, escalation, pending_escalation, visitor_email, ends_bot_turn } =
+            change;
         for attempt in 0..MAX_ATTEMPTS {
             let outcome = decide(&current.state, &command)?;
             let now = now_ms();
@@ -135,6 +152,11 @@ impl Handoff {
                 escalation: escalation.as_ref().map(|(reason, summary)| (*reason, summary.as_str())),
                 pending_escalation: pending_escalation.as_ref().map(|p| p.as_deref()),
                 visitor_email: visitor_email.as_deref(),
+                bot_turn: match (outcome.bot_answers, ends_bot_turn) {
+                    (true, _) => BotTurnDue::Owed,
+                    (false, true) => BotTurnDue::Done,
+                    (false, false) => BotTurnDue::Unchanged,
+                },
                 actor,
                 now,
             };

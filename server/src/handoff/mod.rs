@@ -66,18 +66,27 @@ pub struct Handoff {
     brain: Arc<dyn Brain>,
     knowledge: Arc<KnowledgeCache>,
     limits: Arc<Limiters>,
+    /// How long an instance may take over an AI turn before another may presume it gone.
+    bot_lease: Duration,
     bot_turns: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 impl Handoff {
-    pub fn new(store: Store, hub: Hub, bus: Bus, brain: Arc<dyn Brain>, limits: VisitorLimits) -> Handoff {
+    pub fn new(
+        store: Store,
+        hub: Hub,
+        bus: Bus,
+        brain: Arc<dyn Brain>,
+        limits: VisitorLimits,
+        bot_lease: Duration,
+    ) -> Handoff {
         let limits = Arc::new(Limiters {
             messages: RateLimiter::per_minute(limits.messages_per_minute),
             starts_per_address: RateLimiter::per_minute(limits.starts_per_address_per_minute),
             starts_per_chatbot: RateLimiter::per_minute(limits.starts_per_chatbot_per_minute),
             typing: RateLimiter::one_per(TYPING_EVERY),
         });
-        Handoff { store, hub, bus, brain, knowledge: Arc::default(), limits, bot_turns: Arc::default() }
+        Handoff { store, hub, bus, brain, knowledge: Arc::default(), limits, bot_lease, bot_turns: Arc::default() }
     }
 
     /// Someone is typing: always to the team; to the visitor too when `to_visitor`
@@ -115,6 +124,10 @@ impl Handoff {
         self.limits.starts_per_address.forget_idle();
         self.limits.starts_per_chatbot.forget_idle();
         self.limits.typing.forget_idle();
+    }
+
+    fn bot_lease_ms(&self) -> i64 {
+        i64::try_from(self.bot_lease.as_millis()).unwrap_or(i64::MAX)
     }
 
     pub fn store(&self) -> &Store {

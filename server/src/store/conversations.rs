@@ -46,6 +46,9 @@ pub struct ConversationRecord {
     pub last_message_at: i64,
     /// JSON of an escalation waiting for the visitor's email (see `handoff::escalation`).
     pub pending_escalation: Option<String>,
+    /// The newest seq when a person last handed the chat back to the AI: the AI reads
+    /// only what came after it.
+    pub handed_back_seq: i64,
 }
 
 impl ConversationRecord {
@@ -67,7 +70,7 @@ impl ConversationRecord {
 
 const CONVERSATION_SELECT: &str = "SELECT c.id, c.workspace_id, c.chatbot_id, b.public_id, c.state, c.agent_id, \
      m.name AS agent_name, c.visitor_name, c.visitor_email, c.reason, c.summary, c.last_seq, c.unread, \
-     c.escalated_at, c.last_message_at, c.pending_escalation \
+     c.escalated_at, c.last_message_at, c.pending_escalation, c.handed_back_seq \
      FROM conversations c JOIN chatbots b ON b.id = c.chatbot_id LEFT JOIN members m ON m.id = c.agent_id";
 
 fn corrupt(what: &str) -> sqlx::Error {
@@ -105,6 +108,7 @@ fn conversation_from_row(row: &AnyRow) -> Result<ConversationRecord, sqlx::Error
         escalated_at: row.try_get("escalated_at")?,
         last_message_at: row.try_get("last_message_at")?,
         pending_escalation: row.try_get("pending_escalation")?,
+        handed_back_seq: row.try_get("handed_back_seq")?,
     })
 }
 
@@ -268,6 +272,59 @@ impl Store {
         Ok(counts)
     }
 
+    /// Takes the AI's owed turn of a conversation for `lease_ms`: true when this caller
+    /// may run it (a turn is owed, and nobody else holds it or their lease ran out).
+    pub async fn take_bot_turn(&self, conversation_id: &str, lease_ms: i64) -> Result<bool, sqlx::Error> {
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        let taken = sqlx::query(
+            "UPDATE conversations SET bot_lease_until = $2 \
+             WHERE id = $1 AND bot_due > 0 AND (bot_lease_until IS NULL OR bot_lease_until < $3)",
+        )
+        .bind(conversation_id)
+        .bind(now + lease_ms)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(taken == 1)
+    }
+
+    /// The AI's turn found nothing to do (a person holds the chat now): one fewer owed.
+    pub async fn skip_bot_turn(&self, conversation_id: &str) -> Result<(), sqlx::Error> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE conversations SET bot_due = CASE WHEN bot_due > 0 THEN bot_due - 1 ELSE 0 END, \
+             bot_lease_until = NULL WHERE id = $1",
+        )
+        .bind(conversation_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+
+    /// Conversations owed an AI turn that nobody runs (no lease, or an expired one).
+    pub async fn due_bot_turns(&self, limit: i64) -> Result<Vec<String>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id FROM conversations WHERE bot_due > 0 AND (bot_lease_until IS NULL OR bot_lease_until < $1) \
+             ORDER BY last_message_at LIMIT $2",
+        )
+        .bind(now_ms())
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|row| row.try_get("id")).collect()
+    }
+
+    /// Drops every lease on owed turns: on SQLite, at start, when no other instance
+    /// can be running one.
+    pub async fn release_bot_leases(&self) -> Result<(), sqlx::Error> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE conversations SET bot_lease_until = NULL WHERE bot_due > 0").execute(&mut *tx).await?;
+        tx.commit().await
+    }
+
     /// Visitor-visible messages after `after_seq`, oldest first.
     pub async fn messages_after(
         &self,
@@ -393,8 +450,20 @@ pub struct StateChange<'a> {
     pub pending_escalation: Option<Option<&'a str>>,
     /// The visitor's email, once known.
     pub visitor_email: Option<&'a str>,
+    /// What the change does to the AI turns owed.
+    pub bot_turn: BotTurnDue,
     pub actor: &'a str,
     pub now: i64,
+}
+
+/// What a change does to the AI turns a conversation is owed (`bot_due`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BotTurnDue {
+    Unchanged,
+    /// A visitor message the AI must answer: one more turn owed.
+    Owed,
+    /// The AI's turn is done (answered, or nothing to say): one fewer, lease released.
+    Done,
 }
 
 /// The conditional write that makes every change atomic: it applies only if the
@@ -406,12 +475,21 @@ pub async fn change_state(tx: &mut Tx, change: StateChange<'_>) -> Result<bool, 
         None => (None, None),
     };
     let entering_queue = change.to.kind() == StateKind::NeedsHuman;
+    let handing_back = change.to.kind() == StateKind::Resolved && change.from.kind() != StateKind::Resolved;
+    let bot_turn: i32 = match change.bot_turn {
+        BotTurnDue::Unchanged => 0,
+        BotTurnDue::Owed => 1,
+        BotTurnDue::Done => -1,
+    };
     let updated = sqlx::query(
         "UPDATE conversations SET state = $1, agent_id = $2, \
          reason = COALESCE($3, reason), summary = COALESCE($4, summary), \
          escalated_at = CASE WHEN $5 = 1 THEN $6 ELSE escalated_at END, \
          pending_escalation = CASE WHEN $10 = 1 THEN $11 ELSE pending_escalation END, \
-         visitor_email = COALESCE($12, visitor_email) \
+         visitor_email = COALESCE($12, visitor_email), \
+         handed_back_seq = CASE WHEN $13 = 1 THEN last_seq ELSE handed_back_seq END, \
+         bot_due = CASE WHEN $14 = 1 THEN bot_due + 1 WHEN $14 = -1 AND bot_due > 0 THEN bot_due - 1 ELSE bot_due END, \
+         bot_lease_until = CASE WHEN $14 = -1 THEN NULL ELSE bot_lease_until END \
          WHERE id = $7 AND state = $8 AND agent_id IS NOT DISTINCT FROM $9",
     )
     .bind(change.to.kind().as_str())
@@ -426,6 +504,8 @@ pub async fn change_state(tx: &mut Tx, change: StateChange<'_>) -> Result<bool, 
     .bind(i32::from(change.pending_escalation.is_some()))
     .bind(change.pending_escalation.flatten())
     .bind(change.visitor_email)
+    .bind(i32::from(handing_back))
+    .bind(bot_turn)
     .execute(&mut **tx)
     .await?
     .rows_affected()

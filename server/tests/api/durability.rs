@@ -16,6 +16,9 @@ fn start(database: &TestDatabase) -> (Child, TestApp) {
         .env("BATON_ADMIN_EMAIL", ADMIN_EMAIL)
         .env("BATON_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("BATON_VISITOR_MESSAGES_PER_MINUTE", "0")
+        .env("BATON_STARTS_PER_ADDRESS_PER_MINUTE", "0")
+        // A dead instance's turns are taken over after 2 s, not 30: the test waits less.
+        .env("BATON_BOT_TURN_LEASE_SECS", "2")
         .spawn()
         .expect("server starts");
     let (url, _) = read_banner(&mut child);
@@ -73,7 +76,61 @@ async fn every_acknowledged_message_survives_sigkill_once_and_in_order(db: Db) {
     assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "no gaps, no duplicates");
 }
 
-crate::on_both_databases!(every_acknowledged_message_survives_sigkill_once_and_in_order);
+/// How many bot messages answer the visitor's question (everything after it: the
+/// greeting comes before).
+fn answers(history: &serde_json::Value) -> usize {
+    let messages = history["messages"].as_array().unwrap();
+    let asked = messages.iter().position(|m| m["author"]["kind"] == "visitor").unwrap_or(messages.len());
+    messages[asked..].iter().filter(|m| m["author"]["kind"] == "bot").count()
+}
+
+/// The AI's turn is owed from the moment the question is stored: killed with turns
+/// in flight and not yet begun, the server answers each exactly once after a restart
+/// (and, on PostgreSQL, with a second instance sweeping too, still exactly once).
+async fn every_acknowledged_question_gets_exactly_one_answer_across_a_sigkill(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let (mut child, app) = start(&database);
+    let mut chats = Vec::new();
+    for _ in 0..30 {
+        chats.push(app.start_chat().await);
+    }
+
+    let sends = chats.iter().map(|chat| app.visitor_send(chat, "q", "How much is the Team plan?"));
+    let statuses = futures_util::future::join_all(sends).await;
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    assert!(statuses.iter().all(|(status, _)| *status == 200), "all 30 acknowledged");
+
+    let (mut again, app) = start(&database);
+    let mut second = (db == Db::Postgres).then(|| start(&database));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    for chat in &chats {
+        loop {
+            let history = app.history(chat, 0).await;
+            if answers(&history) >= 1 {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "a question was never answered: {history}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    // Past a lease and a sweep: nobody answers a second time.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    for chat in &chats {
+        let history = app.history(chat, 0).await;
+        assert_eq!(answers(&history), 1, "exactly one answer: {history}");
+        assert!(history["messages"].as_array().unwrap().last().unwrap()["text"].as_str().unwrap().contains("$29"));
+    }
+    terminate_and_wait(&mut again);
+    if let Some((child, _)) = second.as_mut() {
+        terminate_and_wait(child);
+    }
+}
+
+crate::on_both_databases!(
+    every_acknowledged_message_survives_sigkill_once_and_in_order,
+    every_acknowledged_question_gets_exactly_one_answer_across_a_sigkill,
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_on_one_postgres_deliver_live_to_each_other() {

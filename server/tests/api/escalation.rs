@@ -153,3 +153,33 @@ async fn a_visitor_who_is_clearly_frustrated_is_handed_over(db: Db) {
 }
 
 on_both_databases!(a_visitor_who_is_clearly_frustrated_is_handed_over);
+
+/// Angry, helped, handed back: the calm question that follows is answered by the
+/// AI, not held against the visitor as "frustrated, asked again".
+async fn after_a_resolve_the_ai_answers_a_calm_visitor_instead_of_escalating_again(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let app = spawn_app(&database).await;
+    let admin = app.admin().await;
+    let chat = app.start_chat_with_email("robin@example.com").await;
+    say(&app, &chat, "f1", "How do I export my data to CSV?").await;
+    app.visitor_send(&chat, "f2", "This isn't helping at all").await;
+    app.wait_for_history(&chat, "the handoff", |h| h["state"] == "needs_human").await;
+    let id = json!({"conversation_id": chat.conversation_id});
+    assert_eq!(app.call(&admin.client, "inbox/claim", id.clone()).await.0, 200);
+    app.visitor_send(&chat, "q1", "How do I turn on two-factor authentication?").await;
+    let reply = json!({"conversation_id": chat.conversation_id, "client_id": "a1", "text": "Your CSV export is on its way."});
+    assert_eq!(app.call(&admin.client, "inbox/reply", reply).await.0, 200);
+    assert_eq!(app.call(&admin.client, "inbox/resolve", id).await.0, 200);
+
+    let history = say(&app, &chat, "q2", "How do I turn on two-factor authentication?").await;
+
+    assert!(last_bot_text(&history).contains("Settings → Security"), "the knowledge base answers: {history}");
+    assert_eq!(history["state"], "bot", "no second handoff");
+
+    // Angry again, after the hand-back: that still goes to a person.
+    app.visitor_send(&chat, "f3", "This isn't helping at all, this is useless").await;
+    app.wait_for_history(&chat, "the second handoff", |h| h["state"] == "needs_human").await;
+    app.stop().await;
+}
+
+on_both_databases!(after_a_resolve_the_ai_answers_a_calm_visitor_instead_of_escalating_again);
