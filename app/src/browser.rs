@@ -70,9 +70,12 @@ impl Outbox {
     }
 
     /// Sends the "typing" frame `frame()` unless one went out in the last few seconds.
-    pub fn typing(&self, frame: impl FnOnce() -> String) {
+    pub fn typing<F: serde::Serialize>(&self, frame: impl FnOnce() -> F) {
         let now = now_ms();
-        if now - self.typing_sent.get_value() >= TYPING_EVERY_MS && self.send(frame()) {
+        if now - self.typing_sent.get_value() < TYPING_EVERY_MS {
+            return;
+        }
+        if serde_json::to_string(&frame()).is_ok_and(|text| self.send(text)) {
             self.typing_sent.set_value(now);
         }
     }

@@ -15,7 +15,9 @@ use super::api::{
 use crate::{
     browser,
     domain::{
-        allowed, clock::epoch_ms, live::TeamEvent, merge_message, Allowed, AuthorKind, ConversationSummary,
+        allowed,
+        clock::epoch_ms,
+        live::{InboxClientFrame, TeamEvent}, merge_message, Allowed, AuthorKind, ConversationSummary,
         MemberView, Message, Note, Role, StateKind,
     },
     error::AppError,
@@ -621,7 +623,7 @@ impl Desk {
             return;
         }
         let Some(id) = self.selected.get_untracked() else { return };
-        self.outbox.typing(|| serde_json::json!({"type": "typing", "conversation_id": id}).to_string());
+        self.outbox.typing(|| InboxClientFrame::Typing { conversation_id: id });
     }
 
     pub fn ask_for_notifications(self) {

@@ -11,16 +11,19 @@ use gloo_net::{
     websocket::{futures::WebSocket, Message as Frame},
 };
 use gloo_timers::future::sleep;
-use leptos::{prelude::*, task::spawn_local};
-use serde::de::DeserializeOwned;
-use serde_json::{json, Value};
+use leptos::{prelude::*, server_fn::ServerFn, task::spawn_local};
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::Value;
 use std::time::Duration;
 
 use super::{
-    api::{HistoryResponse, SendResponse, StartResponse},
+    api::{FetchHistory, SendMessage, StartConversation},
     chat::{Chat, Connection, Outgoing, Session},
 };
-use crate::{domain::live::VisitorEvent, error::ErrorDetail};
+use crate::{
+    domain::live::{VisitorEvent, WidgetClientFrame},
+    error::ErrorDetail,
+};
 
 /// How soon a message that could not be sent is tried again.
 const RESEND_AFTER: Duration = Duration::from_secs(2);
@@ -81,18 +84,25 @@ pub fn start_over(chat: Chat) {
 
 /// The visitor is typing: the team sees it (sent at most every few seconds).
 pub fn typing(chat: Chat) {
-    chat.outbox.typing(|| json!({"type": "typing"}).to_string());
+    chat.outbox.typing(|| WidgetClientFrame::Typing {});
 }
 
-async fn call<T: DeserializeOwned>(path: &str, token: Option<&str>, body: &Value) -> Result<T, CallError> {
-    let mut request = Request::post(&format!("/api/v1/{path}"));
+/// Calls the server function `F` with `args` as its body, with the visitor token as a
+/// Bearer token. Its arguments, path and answer are the server function's own types,
+/// so a renamed field or endpoint does not compile rather than fail at run time.
+async fn call<F>(args: F, token: Option<&str>) -> Result<F::Output, CallError>
+where
+    F: ServerFn + Serialize,
+    F::Output: DeserializeOwned,
+{
+    let mut request = Request::post(F::PATH);
     if let Some(token) = token {
         request = request.header("Authorization", &format!("Bearer {token}"));
     }
     let response =
-        request.json(body).map_err(|_| CallError::Unreachable)?.send().await.map_err(|_| CallError::Unreachable)?;
+        request.json(&args).map_err(|_| CallError::Unreachable)?.send().await.map_err(|_| CallError::Unreachable)?;
     if response.ok() {
-        return response.json::<T>().await.map_err(|_| CallError::Unreachable);
+        return response.json::<F::Output>().await.map_err(|_| CallError::Unreachable);
     }
     let status = response.status();
     let error = response.json::<Value>().await.ok().and_then(|v| serde_json::from_value(v["error"].clone()).ok());
@@ -112,8 +122,8 @@ pub fn resume(chat: Chat) {
 
 /// Fetches what the visitor missed; false when the conversation is gone.
 async fn catch_up(chat: Chat, session: &Session) -> bool {
-    let body = json!({"conversation_id": session.conversation_id, "after_seq": chat.last_seq()});
-    match call::<HistoryResponse>("widget/history", Some(&session.token), &body).await {
+    let args = FetchHistory { conversation_id: session.conversation_id.clone(), after_seq: Some(chat.last_seq()) };
+    match call(args, Some(&session.token)).await {
         Ok(history) => {
             // Missed while the socket was down (not the history a fresh page loads).
             let resumed = chat.last_seq() > 0;
@@ -144,7 +154,7 @@ async fn session(chat: Chat) -> Result<Session, CallError> {
         return Ok(session);
     }
     let bot_id = chat.bot_id.get_value();
-    let started: StartResponse = call("widget/start", None, &json!({"bot_id": bot_id})).await?;
+    let started = call(StartConversation { bot_id: bot_id.clone(), name: None, email: None }, None).await?;
     let session = Session { conversation_id: started.conversation_id, token: started.visitor_token };
     save(&bot_id, &session);
     chat.session.set(Some(session.clone()));
@@ -171,9 +181,12 @@ async fn flush(chat: Chat) {
     while let Some(next) = chat.outgoing.with_untracked(|out| out.first().cloned()) {
         let sent = match session(chat).await {
             Ok(session) => {
-                let body =
-                    json!({"conversation_id": session.conversation_id, "client_id": next.client_id, "text": next.text});
-                call::<SendResponse>("widget/send", Some(&session.token), &body).await
+                let args = SendMessage {
+                    conversation_id: session.conversation_id.clone(),
+                    client_id: next.client_id.clone(),
+                    text: next.text.clone(),
+                };
+                call(args, Some(&session.token)).await
             }
             Err(err) => Err(err),
         };
@@ -230,7 +243,8 @@ fn connect(chat: Chat, session: Session) {
             if let Some(url) = socket_url(&session, chat.last_seq()) {
                 if let Ok(socket) = WebSocket::open(&url) {
                     let (mut send, mut frames) = socket.split();
-                    let auth = json!({"type": "auth", "token": session.token}).to_string();
+                    let auth = WidgetClientFrame::Auth { token: session.token.clone() };
+                    let auth = serde_json::to_string(&auth).unwrap_or_default();
                     if send.send(Frame::Text(auth)).await.is_ok() {
                         // Frames the widget sends later (typing) go through the outbox.
                         chat.outbox.open(send);
