@@ -198,6 +198,8 @@ impl OpenAiBrain {
             .timeout(config.attempt_timeout)
             .connect_timeout(config.attempt_timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("baton/", env!("CARGO_PKG_VERSION")))
+            // The endpoint is the admin's: a redirect elsewhere would carry the key along.
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(OpenAiBrain { client, config })
     }

@@ -29,6 +29,8 @@ enum Script {
     Status(u16, Option<&'static str>),
     NotJson,
     Hang,
+    /// 307 to `/v1/elsewhere`, which records what reaches it.
+    Redirect,
 }
 
 /// The Authorization header and the body of one request.
@@ -38,6 +40,7 @@ type Seen = (Option<String>, Value);
 struct Fake {
     script: Arc<Mutex<VecDeque<Script>>>,
     seen: Arc<Mutex<Vec<Seen>>>,
+    redirected: Arc<Mutex<Vec<Option<String>>>>,
 }
 
 impl Fake {
@@ -83,13 +86,24 @@ async fn chat_completions(State(fake): State<Fake>, headers: HeaderMap, Json(bod
             tokio::time::sleep(Duration::from_secs(30)).await;
             StatusCode::GATEWAY_TIMEOUT.into_response()
         }
+        Script::Redirect => (StatusCode::TEMPORARY_REDIRECT, [("location", "/v1/elsewhere")]).into_response(),
     }
+}
+
+/// Where a redirect points: anything reaching it counts as a followed redirect.
+async fn elsewhere(State(fake): State<Fake>, headers: HeaderMap) -> Response {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    fake.redirected.lock().unwrap().push(auth);
+    Json(completion(json!({"role": "assistant", "content": "followed the redirect"}))).into_response()
 }
 
 /// The fake on a random port, and Baton using it.
 async fn baton_with_fake(database: &TestDatabase, script: Vec<Script>) -> (TestApp, Fake) {
     let fake = Fake { script: Arc::new(Mutex::new(script.into())), ..Fake::default() };
-    let router = Router::new().route("/v1/chat/completions", post(chat_completions)).with_state(fake.clone());
+    let router = Router::new()
+        .route("/v1/chat/completions", post(chat_completions))
+        .route("/v1/elsewhere", post(elsewhere))
+        .with_state(fake.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await });
@@ -187,6 +201,7 @@ async fn when_the_endpoint_fails_the_built_in_brain_answers() {
             1,
         ),
         ("an empty answer", vec![Script::Content("   ")], 1),
+        ("a redirect is not followed (it would carry the key along)", vec![Script::Redirect], 1),
     ];
     for (case, script, expected_requests) in cases {
         let database = TestDatabase::new(Db::Sqlite).await;
@@ -196,6 +211,7 @@ async fn when_the_endpoint_fails_the_built_in_brain_answers() {
         assert!(last_bot_text(&history).contains("Team at $29 a month"), "{case}: {history}");
         assert_eq!(history["state"], "bot", "{case}");
         assert_eq!(fake.requests().len(), expected_requests, "{case}");
+        assert!(fake.redirected.lock().unwrap().is_empty(), "{case}: a redirect was followed");
         app.stop().await;
     }
 }
