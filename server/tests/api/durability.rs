@@ -58,12 +58,19 @@ async fn every_acknowledged_message_survives_sigkill_once_and_in_order(db: Db) {
     assert!(acked.len() > 10, "the stream was under way when the server died: {} acks", acked.len());
 
     let (mut again, app) = start(&database);
-    let history = app.history(&chat, 0).await;
+    // The whole history, page by page (a page holds at most 1000 messages).
+    let mut messages: Vec<serde_json::Value> = Vec::new();
+    loop {
+        let after = messages.last().map_or(0, |m| m["seq"].as_i64().unwrap());
+        let page = app.history(&chat, after).await["messages"].as_array().unwrap().clone();
+        if page.is_empty() {
+            break;
+        }
+        messages.extend(page);
+    }
     terminate_and_wait(&mut again);
 
-    let visitor: Vec<(String, String)> = history["messages"]
-        .as_array()
-        .unwrap()
+    let visitor: Vec<(String, String)> = messages
         .iter()
         .filter(|m| m["author"]["kind"] == "visitor")
         .map(|m| (m["client_id"].as_str().unwrap().to_owned(), m["text"].as_str().unwrap().to_owned()))
@@ -72,7 +79,7 @@ async fn every_acknowledged_message_survives_sigkill_once_and_in_order(db: Db) {
     // in flight at the kill may follow (stored but never acknowledged).
     assert!(visitor.len() == acked.len() || visitor.len() == acked.len() + 1, "{} stored vs {} acked", visitor.len(), acked.len());
     assert_eq!(visitor[..acked.len()], acked[..]);
-    let seqs: Vec<i64> = history["messages"].as_array().unwrap().iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+    let seqs: Vec<i64> = messages.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
     assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "no gaps, no duplicates");
 }
 
