@@ -10,6 +10,12 @@ use leptos::prelude::*;
 
 pub use imp::*;
 
+/// The time of a message or note (`at`, RFC 3339 UTC from the server) as the viewer's
+/// own clock shows it, "14:05": the one way both the widget and the Inbox show times.
+pub fn time_of(at: &str) -> String {
+    crate::domain::clock::epoch_ms(at).map(local_clock).unwrap_or_default()
+}
+
 /// The longest wait between two attempts to reconnect a live socket.
 pub const LONGEST_BACKOFF: Duration = Duration::from_secs(15);
 /// "Typing" goes out at most this often (milliseconds).
@@ -103,6 +109,45 @@ mod imp {
 
     pub fn now_ms() -> i64 {
         js_sys::Date::now() as i64
+    }
+
+    /// Keeps the scrolling `list` at its end while `pinned()` says the reader is there:
+    /// whenever its content changes (a message, a line growing) or its own box does
+    /// (the typing line or a notice below it appears, the composer grows, the frame
+    /// opens), it scrolls to the end on the next frame, after layout. For the life of
+    /// the page.
+    pub fn stick_to_end(list: &web_sys::Element, pinned: impl Fn() -> bool + 'static) {
+        use leptos::wasm_bindgen::{closure::Closure, JsCast};
+        let target = list.clone();
+        let follow = std::rc::Rc::new(move || {
+            if pinned() {
+                let target = target.clone();
+                leptos::prelude::request_animation_frame(move || target.set_scroll_top(target.scroll_height()));
+            }
+        });
+        let on_mutation = {
+            let follow = follow.clone();
+            Closure::<dyn FnMut(JsValue, JsValue)>::new(move |_: JsValue, _: JsValue| follow())
+        };
+        let on_resize = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |_: JsValue, _: JsValue| follow());
+        if let Ok(observer) = web_sys::MutationObserver::new(on_mutation.as_ref().unchecked_ref()) {
+            let options = web_sys::MutationObserverInit::new();
+            options.set_child_list(true);
+            options.set_subtree(true);
+            options.set_character_data(true);
+            let _ = observer.observe_with_options(list, &options);
+        }
+        if let Ok(observer) = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()) {
+            observer.observe(list);
+        }
+        on_mutation.forget();
+        on_resize.forget();
+    }
+
+    /// Scrolls `list` to its end on the next frame.
+    pub fn scroll_to_end(list: &web_sys::Element) {
+        let list = list.clone();
+        leptos::prelude::request_animation_frame(move || list.set_scroll_top(list.scroll_height()));
     }
 
     /// Runs `job` once after `delay`.
@@ -210,6 +255,10 @@ mod imp {
 
     pub fn replace_query(_query: &str) {}
 
+    pub fn stick_to_end(_list: &leptos::web_sys::Element, _pinned: impl Fn() -> bool + 'static) {}
+
+    pub fn scroll_to_end(_list: &leptos::web_sys::Element) {}
+
     /// UTC on the server: nothing that shows a time renders before the browser loads it.
     pub fn local_clock(epoch_ms: i64) -> String {
         let minutes = epoch_ms.div_euclid(60_000);
@@ -227,4 +276,17 @@ mod imp {
     pub fn notify(_title: &str, _body: &str) {}
 
     pub fn chime() {}
+}
+
+#[cfg(all(test, not(feature = "hydrate")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_time_reads_as_hours_and_minutes_of_the_viewer_s_clock() {
+        // Off the browser the viewer's clock is UTC.
+        assert_eq!(time_of("2026-11-24T14:05:09Z"), "14:05");
+        assert_eq!(time_of("2026-11-24T23:59:59.999+00:00"), "23:59");
+        assert_eq!(time_of("not a time"), "");
+    }
 }

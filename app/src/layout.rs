@@ -42,15 +42,65 @@ pub fn Dialog(
     }
 }
 
-/// Keeps a scrolling list showing its newest (last) line whenever `changes` (which
-/// reads the signals the list is drawn from) reports a change.
-pub fn follow_newest(list: NodeRef<leptos::html::Ol>, changes: impl Fn() + 'static) {
+/// A scrolling list that follows its newest (last) line while the reader is at the
+/// end, and otherwise offers a jump to what arrived below (`unseen`).
+#[derive(Clone, Copy)]
+pub struct Follow {
+    list: NodeRef<leptos::html::Ol>,
+    /// The reader is at the end: new lines scroll into view.
+    pinned: StoredValue<bool>,
+    /// Lines arrived below while the reader was scrolled up.
+    pub unseen: RwSignal<bool>,
+}
+
+/// How close to the end counts as at the end, in pixels.
+const AT_END_SLACK: i32 = 24;
+
+/// Follows `list`'s newest line on every change it shows (content, its own size, the
+/// frame opening) and on every change `changes` (which reads the signals the list is
+/// drawn from) reports, unless the reader scrolled up to read.
+pub fn follow_newest(list: NodeRef<leptos::html::Ol>, changes: impl Fn() + 'static) -> Follow {
+    let follow = Follow { list, pinned: StoredValue::new(true), unseen: RwSignal::new(false) };
+    Effect::new(move |attached: Option<bool>| {
+        if attached == Some(true) {
+            return true;
+        }
+        let Some(element) = list.get() else { return false };
+        crate::browser::stick_to_end(&element, move || follow.pinned.try_get_value().unwrap_or(false));
+        true
+    });
     Effect::new(move |_| {
         changes();
-        if let Some(list) = list.get() {
-            list.set_scroll_top(list.scroll_height());
+        if follow.pinned.get_value() {
+            if let Some(element) = list.get_untracked() {
+                crate::browser::scroll_to_end(&element);
+            }
+        } else {
+            follow.unseen.set(true);
         }
     });
+    follow
+}
+
+impl Follow {
+    /// The reader scrolled: are they at the end now?
+    pub fn scrolled(&self) {
+        let Some(list) = self.list.get_untracked() else { return };
+        let at_end = list.scroll_top() + list.client_height() >= list.scroll_height() - AT_END_SLACK;
+        self.pinned.set_value(at_end);
+        if at_end {
+            self.unseen.set(false);
+        }
+    }
+
+    /// "New messages": back to the end, following again.
+    pub fn jump(&self) {
+        self.pinned.set_value(true);
+        self.unseen.set(false);
+        if let Some(list) = self.list.get_untracked() {
+            crate::browser::scroll_to_end(&list);
+        }
+    }
 }
 
 #[component]

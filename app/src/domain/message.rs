@@ -102,6 +102,14 @@ pub struct Visitor {
     pub email: Option<String>,
 }
 
+impl Visitor {
+    /// What to call the visitor: the name they gave, else the first name the bot read
+    /// off their email (it greeted them by it), else nothing.
+    pub fn known_name(&self) -> Option<String> {
+        self.name.clone().or_else(|| self.email.as_deref().and_then(super::text::name_from_email))
+    }
+}
+
 /// A conversation as the Inbox lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationSummary {

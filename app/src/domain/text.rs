@@ -219,6 +219,73 @@ mod name_tests {
     }
 }
 
+/// A first name read off a personal email address (`jordan@…` → Jordan,
+/// `jordan.lee@…` → Jordan), never off a role address (`support@…`).
+pub fn name_from_email(email: &str) -> Option<String> {
+    let local = email.split('@').next()?;
+    let word: String = local.chars().take_while(|c| c.is_alphabetic()).collect();
+    const ROLES: [&str; 12] =
+        ["info", "support", "sales", "admin", "contact", "hello", "help", "billing", "office", "team", "mail", "noreply"];
+    if word.chars().count() < 2 || ROLES.contains(&word.to_lowercase().as_str()) {
+        return None;
+    }
+    let mut chars = word.chars();
+    let first = chars.next()?;
+    Some(first.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect())
+}
+
+/// What went wrong with an address, for the person who typed it.
+fn in_plain_words(err: &email_address::Error) -> &'static str {
+    use email_address::Error as E;
+    match err {
+        E::MissingSeparator => "it has no @",
+        E::LocalPartEmpty => "there is nothing before the @",
+        E::DomainEmpty => "there is nothing after the @",
+        E::LocalPartTooLong | E::DomainTooLong | E::SubDomainTooLong => "it is too long",
+        E::SubDomainEmpty | E::DomainInvalidSeparator => "a dot is out of place (two in a row, or at the start or end)",
+        E::DomainTooFew => "the part after the @ needs a dot, like example.com",
+        E::InvalidCharacter => "it holds a character an address cannot have (a space, a comma, two @…)",
+        E::UnbalancedQuotes | E::InvalidComment | E::MissingDisplayName | E::MissingEndBracket => {
+            "it is not written like an address"
+        }
+        E::InvalidIPAddress | E::UnsupportedDomainLiteral | E::UnsupportedDisplayName => {
+            "use the address alone, like you@example.com"
+        }
+    }
+}
+
+/// What a piece of text says about the writer's email address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailAnswer {
+    Found(EmailAddress),
+    /// More than one valid address (the first of them): which one is meant?
+    Several(EmailAddress),
+    /// Something like an address, but not a valid one: why, in plain words.
+    Invalid(String),
+    Missing,
+}
+
+/// The address in `text` ("Sure, it's jordan@acme.com" holds one), as the server
+/// reads a visitor's answer and the widget's email field checks it.
+pub fn email_in(text: &str) -> EmailAnswer {
+    let mut found: Vec<EmailAddress> = Vec::new();
+    let mut why = None;
+    for word in text.split_whitespace().filter(|word| word.contains('@')) {
+        let candidate = word.trim_matches(|c: char| ",.;:!?()<>[]\"'`".contains(c));
+        match EmailAddress::parse(candidate) {
+            Ok(email) if !found.contains(&email) => found.push(email),
+            Ok(_) => {}
+            Err(err) => why = why.or(Some(err.to_string())),
+        }
+    }
+    let several = found.len() > 1;
+    match found.into_iter().next() {
+        Some(first) if several => EmailAnswer::Several(first),
+        Some(only) => EmailAnswer::Found(only),
+        None => why.map_or(EmailAnswer::Missing, EmailAnswer::Invalid),
+    }
+}
+
 /// A visitor's or member's email address: checked with the `email_address` crate
 /// (RFC 5321/5322 syntax), plus what a deliverable address needs in practice: a
 /// dotted domain. Stored lower-cased.
@@ -237,11 +304,11 @@ impl EmailAddress {
             return Err(invalid("it is longer than 254 characters"));
         }
         let parsed = email_address::EmailAddress::parse_with_options(text, email_address::Options::default())
-            .map_err(|e| invalid(&e.to_string()))?;
+            .map_err(|e| invalid(in_plain_words(&e)))?;
         let domain = parsed.domain();
         let dotted = domain.split('.').count() >= 2 && domain.split('.').all(|label| !label.is_empty());
         if !dotted || domain.starts_with('[') {
-            return Err(invalid("the domain needs a dot, like example.com"));
+            return Err(invalid("the part after the @ needs a dot, like example.com"));
         }
         Ok(EmailAddress(text.to_lowercase()))
     }
@@ -254,6 +321,29 @@ impl EmailAddress {
 #[cfg(test)]
 mod email_tests {
     use super::*;
+
+    #[test]
+    fn a_natural_answer_holds_its_address() {
+        let found = |text| match email_in(text) {
+            EmailAnswer::Found(email) => email.as_str().to_owned(),
+            other => panic!("{text:?}: {other:?}"),
+        };
+        assert_eq!(found("Sure, it's jordan@acme.com"), "jordan@acme.com");
+        assert_eq!(found("jordan@acme.com."), "jordan@acme.com");
+        assert_eq!(found("(Jordan@Acme.com) thanks"), "jordan@acme.com");
+        assert_eq!(found("it's a@b.co, yes a@b.co"), "a@b.co", "the same one twice is one");
+        assert!(matches!(email_in("a@b.co or c@d.co"), EmailAnswer::Several(first) if first.as_str() == "a@b.co"));
+        assert_eq!(email_in("no address here"), EmailAnswer::Missing);
+        assert!(matches!(email_in("jordan@acme"), EmailAnswer::Invalid(why) if why.contains("needs a dot")));
+    }
+
+    #[test]
+    fn errors_are_in_plain_words() {
+        for (raw, plain) in [("jordan", "it has no @"), ("jordan@acme..com", "a dot is out of place"), ("@acme.com", "nothing before the @")] {
+            let Err(AppError::InvalidInput(message)) = EmailAddress::parse(raw) else { panic!("{raw}") };
+            assert!(message.contains(plain), "{raw}: {message}");
+        }
+    }
 
     #[test]
     fn ordinary_addresses_parse_and_are_lower_cased() {

@@ -48,11 +48,15 @@ pub fn ConversationPane(desk: Desk) -> impl IntoView {
 fn Open(desk: Desk) -> impl IntoView {
     let conversation = move || desk.open.get();
     let state = move || desk.open.with(|c| c.as_ref().map(|c| c.state));
+    // The visitor's messages carry the name Baton knows, as the header does.
+    let visitor_name = move || desk.open.with_untracked(|c| c.as_ref().map(visitor_label)).unwrap_or_default();
     let list = NodeRef::<leptos::html::Ol>::new();
-    follow_newest(list, move || {
+    let follow = follow_newest(list, move || {
         desk.messages.track();
         desk.notes.track();
         desk.outgoing.track();
+        desk.typing.track();
+        desk.open.track();
     });
     view! {
         <header class="conversation-head">
@@ -79,7 +83,16 @@ fn Open(desk: Desk) -> impl IntoView {
             <p class="notice" class:error=notice.error role=if notice.error { "alert" } else { "status" }>{notice.text}</p>
         })}
         {move || conversation().map(|c| view! { <Packet conversation=c/> })}
-        <ol class="transcript" node_ref=list aria-label="Transcript" aria-live="polite" aria-relevant="additions">
+        // Focusable, so the transcript scrolls from the keyboard too.
+        <ol
+            class="transcript"
+            tabindex="0"
+            node_ref=list
+            aria-label="Transcript"
+            aria-live="polite"
+            aria-relevant="additions"
+            on:scroll=move |_| follow.scrolled()
+        >
             <For
                 each=move || timeline(&desk.messages.get(), &desk.notes.get())
                 key=|entry| match entry {
@@ -89,7 +102,7 @@ fn Open(desk: Desk) -> impl IntoView {
                 let:entry
             >
                 {match entry {
-                    Entry::Message(message) => view! { <MessageLine message/> }.into_any(),
+                    Entry::Message(message) => view! { <MessageLine message visitor=visitor_name()/> }.into_any(),
                     Entry::Note(note) => view! { <NoteLine note/> }.into_any(),
                 }}
             </For>
@@ -97,6 +110,9 @@ fn Open(desk: Desk) -> impl IntoView {
                 <PendingLine desk reply/>
             </For>
         </ol>
+        <Show when=move || follow.unseen.get()>
+            <button type="button" class="jump-newest" on:click=move |_| follow.jump()>"New messages ↓"</button>
+        </Show>
         <p class="typing" aria-live="polite">{move || desk.typing.get().map(|who| format!("{who} is typing…"))}</p>
         <SuggestionCard desk/>
         <Composer desk/>
@@ -151,15 +167,15 @@ fn Packet(conversation: ConversationSummary) -> impl IntoView {
 }
 
 #[component]
-fn MessageLine(message: Message) -> impl IntoView {
+fn MessageLine(message: Message, visitor: String) -> impl IntoView {
     let kind = message.author.kind;
     let who = match kind {
-        AuthorKind::Visitor => message.author.name.clone().unwrap_or_else(|| "Visitor".to_owned()),
+        AuthorKind::Visitor => message.author.name.clone().unwrap_or(visitor),
         AuthorKind::Bot => format!("{} (AI)", message.author.name.clone().unwrap_or_else(|| "Assistant".to_owned())),
         AuthorKind::Agent => message.author.name.clone().unwrap_or_else(|| "Agent".to_owned()),
         AuthorKind::System => String::new(),
     };
-    let time = clock::epoch_ms(&message.at).map(browser::local_clock).unwrap_or_default();
+    let time = browser::time_of(&message.at);
     let delivered = (kind == AuthorKind::Agent).then_some("Sent");
     view! {
         <li class=format!("line {}", kind.as_str()) data-seq=message.seq>
@@ -178,7 +194,7 @@ fn MessageLine(message: Message) -> impl IntoView {
 /// An internal note: unmistakably private.
 #[component]
 fn NoteLine(note: Note) -> impl IntoView {
-    let time = clock::epoch_ms(&note.at).map(browser::local_clock).unwrap_or_default();
+    let time = browser::time_of(&note.at);
     view! {
         <li class="line note" data-note=note.id.clone()>
             <span class="line-who">
@@ -301,24 +317,27 @@ fn Composer(desk: Desk) -> impl IntoView {
                 }
             }
         >
-            <div class="composer-tabs" role="tablist" aria-label="Write">
-                <button
-                    type="button"
-                    role="tab"
-                    aria-selected=move || (!note()).to_string()
-                    on:click=move |_| desk.mode.set(ComposerMode::Reply)
-                >
-                    "Reply"
-                </button>
-                <button
-                    type="button"
-                    role="tab"
-                    aria-selected=move || note().to_string()
-                    on:click=move |_| desk.mode.set(ComposerMode::Note)
-                >
-                    <Lock/>
-                    " Internal note"
-                </button>
+            <div class="composer-tabs">
+                // The tab list holds the two tabs only; the suggestion button sits beside it.
+                <div class="tab-list" role="tablist" aria-label="Write">
+                    <button
+                        type="button"
+                        role="tab"
+                        aria-selected=move || (!note()).to_string()
+                        on:click=move |_| desk.mode.set(ComposerMode::Reply)
+                    >
+                        "Reply"
+                    </button>
+                    <button
+                        type="button"
+                        role="tab"
+                        aria-selected=move || note().to_string()
+                        on:click=move |_| desk.mode.set(ComposerMode::Note)
+                    >
+                        <Lock/>
+                        " Internal note"
+                    </button>
+                </div>
                 <span class="spacer"></span>
                 <button
                     type="button"

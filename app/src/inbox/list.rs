@@ -115,6 +115,11 @@ fn ConversationItem(desk: Desk, conversation: ConversationSummary) -> impl IntoV
         }
     };
     let state_class = format!("conversation-item state-{}", conversation.state.as_str());
+    // The escalation's reason is a badge only while a person is needed: it belongs to
+    // the current state, not to a handoff that is over.
+    let reason = conversation.reason.filter(|_| matches!(conversation.state, StateKind::NeedsHuman | StateKind::Claimed));
+    // The name Baton knows, with the email beside it.
+    let email = conversation.visitor.known_name().and(conversation.visitor.email.clone());
     let unread = conversation.unread;
     view! {
         <li>
@@ -127,10 +132,11 @@ fn ConversationItem(desk: Desk, conversation: ConversationSummary) -> impl IntoV
             >
                 <span class="item-top">
                     <span class="item-who">{who}</span>
+                    {email.map(|email| view! { <span class="item-email">{email}</span> })}
                     {(unread > 0).then(|| view! { <span class="unread" title="Visitor messages since the team last replied">{unread}</span> })}
                 </span>
                 <span class="item-meta">
-                    {conversation.reason.map(|r| view! { <span class="reason">{reason_label(r)}</span> })}
+                    {reason.map(|r| view! { <span class="reason">{reason_label(r)}</span> })}
                     <span class="item-status">{status}</span>
                 </span>
                 {conversation.summary.clone().map(|summary| view! { <span class="item-summary">{summary}</span> })}

@@ -130,11 +130,6 @@ impl Chat {
     }
 }
 
-/// "14:05" from an RFC 3339 time (UTC; the browser shows its local time instead).
-pub fn clock(at: &str) -> String {
-    at.get(11..16).unwrap_or_default().to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,11 +173,5 @@ mod tests {
         chat.outgoing.set(Vec::new());
         chat.receive(vec![message(2)]);
         assert_eq!(chat.asking_email(), None, "not once the bot has moved on");
-    }
-
-    #[test]
-    fn clock_reads_hours_and_minutes() {
-        assert_eq!(clock("2026-11-24T14:05:09Z"), "14:05");
-        assert_eq!(clock("bad"), "");
     }
 }

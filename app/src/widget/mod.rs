@@ -15,7 +15,8 @@ use leptos_router::hooks::use_params_map;
 use crate::layout::follow_newest;
 use crate::{
     domain::{
-        text::is_blank, AuthorKind, EmailAddress, Message, StateKind, WidgetLook, CHAR_HINT_FROM, MAX_MESSAGE_CHARS,
+        text::{email_in, is_blank, EmailAnswer},
+        AuthorKind, Message, StateKind, WidgetLook, CHAR_HINT_FROM, MAX_MESSAGE_CHARS,
     },
     error::AppError,
 };
@@ -94,10 +95,12 @@ fn Widget(look: WidgetLook) -> impl IntoView {
     let initial = look.title.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default();
     let greeting = look.greeting.clone();
     let list = NodeRef::<leptos::html::Ol>::new();
-    follow_newest(list, move || {
+    let follow = follow_newest(list, move || {
         chat.messages.track();
         chat.outgoing.track();
         chat.typing.track();
+        chat.state.track();
+        chat.open.track();
     });
     view! {
         <Title text=look.title.clone()/>
@@ -117,7 +120,16 @@ fn Widget(look: WidgetLook) -> impl IntoView {
                     </button>
                 </Show>
             </header>
-            <ol class="messages" node_ref=list aria-live="polite" aria-relevant="additions" aria-label="Conversation">
+            // Focusable, so the conversation scrolls from the keyboard too.
+            <ol
+                class="messages"
+                tabindex="0"
+                node_ref=list
+                aria-live="polite"
+                aria-relevant="additions"
+                aria-label="Conversation"
+                on:scroll=move |_| follow.scrolled()
+            >
                 <Show when=move || !started() && !greeting.is_empty()>
                     <li class="message bot">
                         <span class="bubble">{look.greeting.clone()}</span>
@@ -133,6 +145,9 @@ fn Widget(look: WidgetLook) -> impl IntoView {
                     </li>
                 </For>
             </ol>
+            <Show when=move || follow.unseen.get()>
+                <button type="button" class="jump-newest" on:click=move |_| follow.jump()>"New messages ↓"</button>
+            </Show>
             <p class="typing" aria-live="polite">{typing}</p>
             <p class="notice" role="status">{move || chat.notice.get()}</p>
             <p class="connection" role="status">{connection}</p>
@@ -164,7 +179,7 @@ fn MessageItem(message: Message) -> impl IntoView {
         AuthorKind::System => "message system",
     };
     let name = (kind == AuthorKind::Agent).then(|| message.author.name.clone().unwrap_or_else(|| "Agent".to_owned()));
-    let time = chat::clock(&message.at);
+    let time = crate::browser::time_of(&message.at);
     view! {
         <li class=class data-seq=message.seq>
             {name.map(|name| view! { <span class="author">{name}</span> })}
@@ -230,20 +245,30 @@ fn Composer(chat: Chat) -> impl IntoView {
         }
     });
     let send = move || {
-        if asking_email() {
-            let raw = draft.get_untracked();
-            if let Err(err) = EmailAddress::parse(&raw) {
-                email_error.set(Some(match err {
-                    AppError::InvalidInput(why) => format!("Please check the address: {why}."),
-                    _ => "Please check the address.".to_owned(),
-                }));
-                return;
+        let text = if asking_email() {
+            // Any text holding exactly one address will do ("Sure, it's jordan@acme.com"),
+            // as the server reads a message: the address alone is sent.
+            let problem = match email_in(&draft.get_untracked()) {
+                EmailAnswer::Found(email) => Ok(email.as_str().to_owned()),
+                EmailAnswer::Several(_) => Err("Please give just one email address.".to_owned()),
+                EmailAnswer::Invalid(why) => Err(format!("Please check the address: {why}.")),
+                EmailAnswer::Missing => Err("Please type your email address, like you@example.com.".to_owned()),
+            };
+            match problem {
+                Ok(email) => {
+                    email_error.set(None);
+                    email
+                }
+                Err(why) => {
+                    email_error.set(Some(why));
+                    return;
+                }
             }
-            email_error.set(None);
-        } else if !can_send() {
+        } else if can_send() {
+            draft.get_untracked().trim().to_owned()
+        } else {
             return;
-        }
-        let text = draft.get_untracked().trim().to_owned();
+        };
         draft.set(String::new());
         #[cfg(feature = "hydrate")]
         client::submit(chat, text);
@@ -293,7 +318,7 @@ fn Composer(chat: Chat) -> impl IntoView {
                 <input
                     id="composer-email"
                     node_ref=email_box
-                    type="email"
+                    type="text"
                     autocomplete="email"
                     inputmode="email"
                     placeholder="you@example.com"

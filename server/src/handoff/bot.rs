@@ -3,14 +3,17 @@
 use std::sync::Arc;
 
 use app::{
-    domain::{AuthorKind, Command, State},
+    domain::{
+        text::{email_in, EmailAnswer},
+        AuthorKind, Command, State,
+    },
     AppError,
 };
 
 use super::{
     bot_author,
     engine::{Change, Pending},
-    escalation::{self, EmailAnswer, PendingEscalation},
+    escalation::{self, PendingEscalation},
     Handoff, Typist, BRAIN_WINDOW,
 };
 use crate::{
@@ -109,8 +112,9 @@ impl Handoff {
             conversation.pending_escalation.as_deref().and_then(|json| serde_json::from_str(json).ok())
         {
             let last = messages.iter().rev().find(|m| m.author.kind == AuthorKind::Visitor).map(|m| m.text.as_str());
-            let reply = match escalation::find_email(last.unwrap_or_default()) {
-                EmailAnswer::Found(email) => {
+            let reply = match email_in(last.unwrap_or_default()) {
+                // Of several addresses, the first is taken: the visitor may correct it with the team.
+                EmailAnswer::Found(email) | EmailAnswer::Several(email) => {
                     return self.escalate(conversation, &chatbot, pending, email.as_str(), None).await
                 }
                 EmailAnswer::Invalid(why) => escalation::ask_again(&why),
@@ -139,8 +143,8 @@ impl Handoff {
                 // An email given at start, or earlier in the chat, is reused: never asked twice.
                 let known = conversation.visitor.email.clone().or_else(|| {
                     messages.iter().filter(|m| m.author.kind == AuthorKind::Visitor).find_map(|m| {
-                        match escalation::find_email(&m.text) {
-                            EmailAnswer::Found(email) => Some(email.as_str().to_owned()),
+                        match email_in(&m.text) {
+                            EmailAnswer::Found(email) | EmailAnswer::Several(email) => Some(email.as_str().to_owned()),
                             _ => None,
                         }
                     })

@@ -1,9 +1,10 @@
 //! Before a person takes over, Baton always has the visitor's email: the bot asks
 //! for it, checks it, asks again when it is not valid, and reuses one it already
-//! has (given at `widget/start` or earlier in the chat). These are the pure parts:
-//! finding an address in what the visitor wrote, and what the bot says.
+//! has (given at `widget/start` or earlier in the chat). These are the pure parts of
+//! it: what the bot says (finding the address in what the visitor wrote is
+//! `app::domain::text::email_in`, shared with the widget's email field).
 
-use app::domain::{EmailAddress, EscalationReason};
+use app::domain::{text::name_from_email, EscalationReason};
 use serde::{Deserialize, Serialize};
 
 /// An escalation waiting for the visitor's email.
@@ -16,48 +17,13 @@ pub struct PendingEscalation {
     pub topic: Option<String>,
 }
 
-/// What a visitor's message says about their email.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EmailAnswer {
-    Found(EmailAddress),
-    /// Something like an address, but not a valid one: why.
-    Invalid(String),
-    Missing,
-}
-
-/// The first valid address in `text`; otherwise why the address-like words are not.
-pub fn find_email(text: &str) -> EmailAnswer {
-    let candidates: Vec<&str> = text
-        .split_whitespace()
-        .filter(|word| word.contains('@'))
-        .map(|word| word.trim_matches(|c: char| ",.;:!?()<>[]\"'`".contains(c)))
-        .collect();
-    let mut why = None;
-    for candidate in &candidates {
-        match EmailAddress::parse(candidate) {
-            Ok(email) => return EmailAnswer::Found(email),
-            Err(err) => why = why.or(Some(err.to_string())),
-        }
-    }
-    why.map_or(EmailAnswer::Missing, EmailAnswer::Invalid)
-}
-
 /// How to greet the visitor: their given first name, else one read off the email
 /// (`jordan@…` → Jordan, `jordan.lee@…` → Jordan), never a role address.
 pub fn first_name(visitor_name: Option<&str>, email: &str) -> Option<String> {
     if let Some(name) = visitor_name.and_then(|n| n.split_whitespace().next()) {
         return Some(name.to_owned());
     }
-    let local = email.split('@').next()?;
-    let word: String = local.chars().take_while(|c| c.is_alphabetic()).collect();
-    const ROLES: [&str; 12] =
-        ["info", "support", "sales", "admin", "contact", "hello", "help", "billing", "office", "team", "mail", "noreply"];
-    if word.chars().count() < 2 || ROLES.contains(&word.to_lowercase().as_str()) {
-        return None;
-    }
-    let mut chars = word.chars();
-    let first = chars.next()?;
-    Some(first.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect())
+    name_from_email(email)
 }
 
 pub fn ask_for_email(acknowledgement: &str) -> String {
@@ -85,24 +51,6 @@ pub fn passed_along(name: Option<&str>, email: &str, topic: Option<&str>) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_address_is_found_in_a_sentence() {
-        let EmailAnswer::Found(email) = find_email("Sure, it's jordan@acme.com") else { panic!("found") };
-        assert_eq!(email.as_str(), "jordan@acme.com");
-        assert!(matches!(find_email("(Jordan@Acme.com)."), EmailAnswer::Found(e) if e.as_str() == "jordan@acme.com"));
-    }
-
-    #[test]
-    fn a_broken_address_says_why_and_no_address_is_missing() {
-        assert!(matches!(find_email("it's jordan@acme"), EmailAnswer::Invalid(why) if why.contains("dot")));
-        assert_eq!(find_email("I'd rather not say"), EmailAnswer::Missing);
-        assert_eq!(find_email("email me at @ some point"), EmailAnswer::Invalid(find_invalid_reason("@")));
-    }
-
-    fn find_invalid_reason(raw: &str) -> String {
-        EmailAddress::parse(raw).unwrap_err().to_string()
-    }
 
     #[test]
     fn first_names_come_from_the_name_or_a_personal_address() {

@@ -72,6 +72,12 @@ impl Desk {
         let (view, me) = (self.view.get_untracked(), self.my_id());
         self.list.update(|list| place(list, conversation.clone(), view, &me));
         if self.is_open(&conversation.id) {
+            // A notice speaks of the state it was said in ("Resolved…"): once the
+            // conversation has moved on (escalated again), it would contradict the badge.
+            let moved = self.open.with_untracked(|open| open.as_ref().is_some_and(|o| o.state != conversation.state));
+            if moved {
+                self.notice.set(None);
+            }
             self.open.set(Some(conversation));
         }
         self.load_counts();

@@ -29,14 +29,11 @@ pub fn add_note_once(notes: &mut Vec<Note>, note: Note) {
     }
 }
 
-/// How the Inbox names a visitor: their name, else their email, else anonymously.
+/// How the Inbox names a visitor: the name Baton knows (given, or the one the bot read
+/// off their email and greeted them by), else their email, else anonymously.
 pub fn visitor_label(conversation: &ConversationSummary) -> String {
-    conversation
-        .visitor
-        .name
-        .clone()
-        .or_else(|| conversation.visitor.email.clone())
-        .unwrap_or_else(|| "Anonymous visitor".to_owned())
+    let visitor = &conversation.visitor;
+    visitor.known_name().or_else(|| visitor.email.clone()).unwrap_or_else(|| "Anonymous visitor".to_owned())
 }
 
 /// Puts a changed conversation where `view` wants it: out if it no longer belongs,
@@ -119,6 +116,19 @@ mod tests {
             text: "private".into(),
             at: at.into(),
         }
+    }
+
+    #[test]
+    fn a_visitor_is_named_by_what_baton_knows_the_email_beside_it() {
+        let mut waiting = conversation("c1", StateKind::NeedsHuman, None, "2026-11-24T10:00:00Z");
+        waiting.visitor.email = Some("riley.desk42@example.com".into());
+        assert_eq!(visitor_label(&waiting), "Riley", "the name the bot greeted them by");
+        waiting.visitor.name = Some("Riley Desk".into());
+        assert_eq!(visitor_label(&waiting), "Riley Desk");
+        waiting.visitor = Visitor { name: None, email: Some("support@acme.com".into()) };
+        assert_eq!(visitor_label(&waiting), "support@acme.com", "a role address names nobody");
+        waiting.visitor = Visitor::default();
+        assert_eq!(visitor_label(&waiting), "Anonymous visitor");
     }
 
     #[test]
