@@ -82,6 +82,16 @@ pub fn follow_newest(list: NodeRef<leptos::html::Ol>, changes: impl Fn() + 'stat
     follow
 }
 
+/// "New messages ↓", shown while lines arrived below the part the reader is reading.
+#[component]
+pub fn JumpToNewest(follow: Follow) -> impl IntoView {
+    view! {
+        <Show when=move || follow.unseen.get()>
+            <button type="button" class="jump-newest" on:click=move |_| follow.jump()>"New messages ↓"</button>
+        </Show>
+    }
+}
+
 impl Follow {
     /// The reader scrolled: are they at the end now?
     pub fn scrolled(&self) {

@@ -14,7 +14,7 @@ use crate::{
         clock, text::is_blank, AuthorKind, ConversationSummary, Message, Note, StateKind, CHAR_HINT_FROM,
         MAX_MESSAGE_CHARS,
     },
-    layout::{follow_newest, Dialog},
+    layout::{follow_newest, Dialog, JumpToNewest},
 };
 
 #[component]
@@ -110,9 +110,7 @@ fn Open(desk: Desk) -> impl IntoView {
                 <PendingLine desk reply/>
             </For>
         </ol>
-        <Show when=move || follow.unseen.get()>
-            <button type="button" class="jump-newest" on:click=move |_| follow.jump()>"New messages ↓"</button>
-        </Show>
+        <JumpToNewest follow/>
         <p class="typing" aria-live="polite">{move || desk.typing.get().map(|who| format!("{who} is typing…"))}</p>
         <SuggestionCard desk/>
         <Composer desk/>

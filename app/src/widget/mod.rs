@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::layout::follow_newest;
+use crate::layout::{follow_newest, JumpToNewest};
 use crate::{
     domain::{
         text::{email_in, is_blank, EmailAnswer},
@@ -145,9 +145,7 @@ fn Widget(look: WidgetLook) -> impl IntoView {
                     </li>
                 </For>
             </ol>
-            <Show when=move || follow.unseen.get()>
-                <button type="button" class="jump-newest" on:click=move |_| follow.jump()>"New messages ↓"</button>
-            </Show>
+            <JumpToNewest follow/>
             <p class="typing" aria-live="polite">{typing}</p>
             <p class="notice" role="status">{move || chat.notice.get()}</p>
             <p class="connection" role="status">{connection}</p>

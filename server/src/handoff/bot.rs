@@ -14,7 +14,7 @@ use super::{
     bot_author,
     engine::{Change, Pending},
     escalation::{self, PendingEscalation},
-    Handoff, Typist, BRAIN_WINDOW,
+    Handoff, Typist,
 };
 use crate::{
     brain::{BotTurn, Turn},
@@ -92,19 +92,12 @@ impl Handoff {
         if conversation.state != State::Bot {
             return self.store.skip_bot_turn(conversation_id).await.map_err(AppError::internal);
         }
-        let chatbot = self
-            .store
-            .chatbot_by_id(&conversation.chatbot_id)
-            .await
-            .map_err(AppError::internal)?
-            .ok_or(AppError::NotFound)?;
+        let chatbot = self.chatbot_of(&conversation).await?;
         let bot = bot_author(&chatbot.name);
         self.typing(&conversation.workspace_id, &conversation.id, Typist::Bot, bot.clone(), true);
         // What was said before a person last handed the chat back is not read again:
         // the frustration they resolved must not send the visitor straight back.
-        let from = (conversation.last_seq - BRAIN_WINDOW).max(conversation.handed_back_seq);
-        let messages =
-            self.store.messages_after(&conversation.id, from, BRAIN_WINDOW).await.map_err(AppError::internal)?;
+        let messages = self.brain_window(&conversation, conversation.handed_back_seq).await?;
         let say = |text: String| Pending::from(bot.clone(), text);
 
         // An escalation waiting for the email: this message should carry it.

@@ -11,9 +11,12 @@ mod visitor;
 
 use std::{collections::HashMap, net::IpAddr, sync::Arc, time::Duration};
 
-use app::domain::{
-    live::{TeamEvent, VisitorEvent},
-    Author, AuthorKind,
+use app::{
+    domain::{
+        live::{TeamEvent, VisitorEvent},
+        Author, AuthorKind, Message,
+    },
+    AppError,
 };
 
 use crate::{
@@ -23,7 +26,10 @@ use crate::{
         hub::Hub,
     },
     security::rate_limit::RateLimiter,
-    store::Store,
+    store::{
+        conversations::{ChatbotRecord, ConversationRecord},
+        Store,
+    },
 };
 
 /// How often one author's typing is passed on, at most: a client that sends a typing
@@ -136,6 +142,20 @@ impl Handoff {
 
     pub fn hub(&self) -> &Hub {
         &self.hub
+    }
+}
+
+impl Handoff {
+    /// The chatbot a conversation belongs to.
+    async fn chatbot_of(&self, conversation: &ConversationRecord) -> Result<ChatbotRecord, AppError> {
+        self.store.chatbot_by_id(&conversation.chatbot_id).await.map_err(AppError::internal)?.ok_or(AppError::NotFound)
+    }
+
+    /// What the brain reads of a conversation: its last `BRAIN_WINDOW` messages, none
+    /// at or before `since_seq`.
+    async fn brain_window(&self, conversation: &ConversationRecord, since_seq: i64) -> Result<Vec<Message>, AppError> {
+        let from = (conversation.last_seq - BRAIN_WINDOW).max(since_seq);
+        self.store.messages_after(&conversation.id, from, BRAIN_WINDOW).await.map_err(AppError::internal)
     }
 }
 

@@ -12,7 +12,7 @@ use app::{
 
 use super::{
     engine::{Change, Pending, Sent},
-    Handoff, BRAIN_WINDOW,
+    Handoff,
 };
 use crate::{
     brain::Turn,
@@ -54,15 +54,9 @@ impl Handoff {
     /// chatbot's knowledge base.
     pub async fn suggest(&self, member: &MemberView, workspace_id: &str, id: &str) -> Result<String, AppError> {
         let conversation = self.team_conversation(workspace_id, id).await?;
-        let chatbot = self
-            .store
-            .chatbot_by_id(&conversation.chatbot_id)
-            .await
-            .map_err(AppError::internal)?
-            .ok_or(AppError::NotFound)?;
-        let from = (conversation.last_seq - BRAIN_WINDOW).max(0);
-        let messages =
-            self.store.messages_after(&conversation.id, from, BRAIN_WINDOW).await.map_err(AppError::internal)?;
+        let chatbot = self.chatbot_of(&conversation).await?;
+        // The agent's draft reads the whole recent transcript, before a hand-back too.
+        let messages = self.brain_window(&conversation, 0).await?;
         let knowledge = self.knowledge.for_chatbot(&self.store, &chatbot).await.map_err(AppError::internal)?;
         let turn =
             Turn { chatbot: &chatbot, knowledge: &knowledge, visitor: &conversation.visitor, messages: &messages };

@@ -98,30 +98,12 @@ fn announce(conversation: &ConversationSummary) {
 mod tests {
     use super::*;
     use crate::{
-        domain::{AgentRef, Author, MemberView, Message, Note},
-        inbox::api::InboxFilter,
+        domain::MemberView,
+        inbox::{
+            api::InboxFilter,
+            desk::rules::tests::{message, note},
+        },
     };
-
-    fn message(seq: i64, kind: AuthorKind, at: &str) -> Message {
-        Message {
-            seq,
-            id: format!("m{seq}"),
-            author: Author { kind, name: None },
-            text: format!("#{seq}"),
-            at: at.into(),
-            client_id: None,
-            asks: None,
-        }
-    }
-
-    fn note(id: &str, at: &str) -> Note {
-        Note {
-            id: id.into(),
-            author: AgentRef { id: "mem_a".into(), name: "Ana".into() },
-            text: "private".into(),
-            at: at.into(),
-        }
-    }
 
     #[test]
     fn live_events_update_the_open_conversation_and_never_duplicate() {

@@ -78,7 +78,7 @@ pub fn timeline(messages: &[Message], notes: &[Note]) -> Vec<Entry> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::domain::{AgentRef, Author, Visitor};
 
@@ -97,7 +97,7 @@ mod tests {
         }
     }
 
-    fn message(seq: i64, kind: AuthorKind, at: &str) -> Message {
+    pub(crate) fn message(seq: i64, kind: AuthorKind, at: &str) -> Message {
         Message {
             seq,
             id: format!("m{seq}"),
@@ -109,7 +109,7 @@ mod tests {
         }
     }
 
-    fn note(id: &str, at: &str) -> Note {
+    pub(crate) fn note(id: &str, at: &str) -> Note {
         Note {
             id: id.into(),
             author: AgentRef { id: "mem_a".into(), name: "Ana".into() },
