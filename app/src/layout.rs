@@ -49,6 +49,8 @@ pub struct Follow {
     list: NodeRef<leptos::html::Ol>,
     /// The reader is at the end: new lines scroll into view.
     pinned: StoredValue<bool>,
+    /// Where the list was last seen scrolled to: only a move up is the reader leaving.
+    last_top: StoredValue<i32>,
     /// Lines arrived below while the reader was scrolled up.
     pub unseen: RwSignal<bool>,
 }
@@ -60,7 +62,8 @@ const AT_END_SLACK: i32 = 24;
 /// frame opening) and on every change `changes` (which reads the signals the list is
 /// drawn from) reports, unless the reader scrolled up to read.
 pub fn follow_newest(list: NodeRef<leptos::html::Ol>, changes: impl Fn() + 'static) -> Follow {
-    let follow = Follow { list, pinned: StoredValue::new(true), unseen: RwSignal::new(false) };
+    let follow =
+        Follow { list, pinned: StoredValue::new(true), last_top: StoredValue::new(0), unseen: RwSignal::new(false) };
     Effect::new(move |attached: Option<bool>| {
         if attached == Some(true) {
             return true;
@@ -93,13 +96,24 @@ pub fn JumpToNewest(follow: Follow) -> impl IntoView {
 }
 
 impl Follow {
-    /// The reader scrolled: are they at the end now?
+    /// The list scrolled. Back at the end, it follows again; moved up (the reader
+    /// scrolling to read), it stops following. Anything else (lines arriving, the
+    /// list resizing, our own scroll to the end) changes nothing.
     pub fn scrolled(&self) {
         let Some(list) = self.list.get_untracked() else { return };
-        let at_end = list.scroll_top() + list.client_height() >= list.scroll_height() - AT_END_SLACK;
-        self.pinned.set_value(at_end);
-        if at_end {
+        // A hidden list (the widget's frame closed) scrolls to its top by itself:
+        // that is not the reader leaving the end.
+        if list.client_height() == 0 {
+            return;
+        }
+        let top = list.scroll_top();
+        let moved_up = top < self.last_top.get_value();
+        self.last_top.set_value(top);
+        if top + list.client_height() >= list.scroll_height() - AT_END_SLACK {
+            self.pinned.set_value(true);
             self.unseen.set(false);
+        } else if moved_up {
+            self.pinned.set_value(false);
         }
     }
 

@@ -100,7 +100,12 @@ fn Widget(look: WidgetLook) -> impl IntoView {
         chat.outgoing.track();
         chat.typing.track();
         chat.state.track();
-        chat.open.track();
+    });
+    // Opened (again): the visitor sees the newest, whatever was read before.
+    Effect::new(move |_| {
+        if chat.open.get() {
+            follow.jump();
+        }
     });
     view! {
         <Title text=look.title.clone()/>

@@ -5,7 +5,7 @@ use leptos::{prelude::*, task::spawn_local};
 use super::{rules::add_note_once, ComposerMode, Desk, OutgoingReply, Suggestion};
 use crate::{
     browser,
-    domain::{live::InboxClientFrame, merge_message},
+    domain::{live::InboxClientFrame, merge_message, StateKind},
     error::AppError,
     inbox::api::{add_note, claim_conversation, resolve_conversation, send_reply, suggest_reply},
 };
@@ -26,7 +26,7 @@ impl Desk {
             match result {
                 Ok(answer) => {
                     self.conversation_changed(answer.conversation);
-                    self.say("You have taken over. The visitor sees that you joined.", false);
+                    self.say_about(StateKind::Claimed, "You have taken over. The visitor sees that you joined.");
                     self.mode.set(ComposerMode::Reply);
                     self.focus_composer.update(|n| *n += 1);
                 }
@@ -186,7 +186,10 @@ impl Desk {
             match result {
                 Ok(answer) => {
                     self.conversation_changed(answer.conversation);
-                    self.say("Resolved. The AI assistant answers this visitor again from their next message.", false);
+                    self.say_about(
+                        StateKind::Resolved,
+                        "Resolved. The AI assistant answers this visitor again from their next message.",
+                    );
                 }
                 Err(err) => {
                     let why = self.trouble(&err);

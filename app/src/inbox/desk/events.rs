@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::{
-    rules::{add_note_once, place, visitor_label},
+    rules::{add_note_once, notice_outlived, place, visitor_label},
     Desk, TYPING_SHOWS_FOR,
 };
 use crate::{
@@ -72,10 +72,10 @@ impl Desk {
         let (view, me) = (self.view.get_untracked(), self.my_id());
         self.list.update(|list| place(list, conversation.clone(), view, &me));
         if self.is_open(&conversation.id) {
-            // A notice speaks of the state it was said in ("Resolved…"): once the
-            // conversation has moved on (escalated again), it would contradict the badge.
-            let moved = self.open.with_untracked(|open| open.as_ref().is_some_and(|o| o.state != conversation.state));
-            if moved {
+            // A notice about a state ("Resolved…") would contradict the badge once the
+            // conversation has left it (escalated again): it goes.
+            let about = self.notice.with_untracked(|notice| notice.as_ref().and_then(|n| n.about));
+            if notice_outlived(about, conversation.state) {
                 self.notice.set(None);
             }
             self.open.set(Some(conversation));

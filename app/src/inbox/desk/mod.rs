@@ -70,6 +70,9 @@ pub enum ComposerMode {
 pub struct Notice {
     pub text: String,
     pub error: bool,
+    /// The conversation's state the notice speaks of ("Resolved…"), if any: it goes
+    /// once the conversation has left that state.
+    pub about: Option<StateKind>,
 }
 
 /// All of the Inbox's reactive state, cheap to copy into closures.
@@ -179,7 +182,12 @@ impl Desk {
     }
 
     pub(super) fn say(&self, text: impl Into<String>, error: bool) {
-        self.notice.set(Some(Notice { text: text.into(), error }));
+        self.notice.set(Some(Notice { text: text.into(), error, about: None }));
+    }
+
+    /// A notice about the conversation being in `state` now.
+    pub(super) fn say_about(&self, state: StateKind, text: impl Into<String>) {
+        self.notice.set(Some(Notice { text: text.into(), error: false, about: Some(state) }));
     }
 
     /// A failed call: an ended session sends the agent back to sign-in; otherwise the

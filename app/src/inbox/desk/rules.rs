@@ -36,6 +36,12 @@ pub fn visitor_label(conversation: &ConversationSummary) -> String {
     visitor.known_name().or_else(|| visitor.email.clone()).unwrap_or_else(|| "Anonymous visitor".to_owned())
 }
 
+/// Whether a notice about the open conversation being in state `about` ("Resolved…")
+/// no longer holds: the conversation is in another state `now` (escalated again).
+pub fn notice_outlived(about: Option<StateKind>, now: StateKind) -> bool {
+    about.is_some_and(|about| about != now)
+}
+
 /// Puts a changed conversation where `view` wants it: out if it no longer belongs,
 /// else in order (the queue oldest escalation first, other views latest activity first).
 pub fn place(list: &mut Vec<ConversationSummary>, conversation: ConversationSummary, view: InboxFilter, me: &str) {
@@ -116,6 +122,13 @@ pub(super) mod tests {
             text: "private".into(),
             at: at.into(),
         }
+    }
+
+    #[test]
+    fn a_notice_goes_once_the_conversation_has_moved_on() {
+        assert!(notice_outlived(Some(StateKind::Resolved), StateKind::NeedsHuman), "resolved, then escalated again");
+        assert!(!notice_outlived(Some(StateKind::Resolved), StateKind::Resolved), "the same change, heard twice");
+        assert!(!notice_outlived(None, StateKind::NeedsHuman), "a notice about no state stays (a lost claim)");
     }
 
     #[test]
