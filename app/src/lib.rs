@@ -101,24 +101,10 @@ fn Head() -> impl IntoView {
 /// the title is set through `document.title`, which takes plain text.
 fn document_title(page: String) -> String {
     let title = if page.is_empty() { "Baton".to_owned() } else { format!("{page} · Baton") };
+    // The escaping Leptos gives the body's text.
     #[cfg(feature = "ssr")]
-    let title = escape_text(&title);
+    let title = html_escape::encode_text(&title).into_owned();
     title
-}
-
-/// Text made safe as HTML element content (`<title>` included).
-#[cfg(feature = "ssr")]
-fn escape_text(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            other => escaped.push(other),
-        }
-    }
-    escaped
 }
 
 #[cfg(all(test, feature = "ssr"))]

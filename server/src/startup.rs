@@ -153,12 +153,12 @@ impl Application {
             starts_per_chatbot_per_minute: settings.starts_per_chatbot_per_minute,
         };
         let handoff = Handoff::new(store.clone(), hub.clone(), bus, brain(settings)?, limits, settings.bot_turn_lease());
-        // AI turns owed from before this start (a crash, a restart) are run now. On
-        // SQLite no other instance can be running them, so their leases go at once.
+        // AI turns owed from before this start (a crash, a restart) are run by the
+        // sweep below, whose first round is at once. On SQLite no other instance can be
+        // running them, so their leases go now.
         if store.backend() == Backend::Sqlite {
             store.release_bot_leases().await.map_err(StoreError::from)?;
         }
-        handoff.run_due_bot_turns().await;
         let sign_in = Arc::new(SignInThrottle::new(
             settings.login_attempts_per_minute,
             settings.login_attempts_per_address_per_minute,
@@ -166,7 +166,8 @@ impl Application {
         let backend = Arc::new(BatonBackend::new(handoff.clone(), site.clone(), sign_in.clone()));
         let sessions = SqlSessionStore::new(store.clone());
         housekeeping.extend([
-            // Turns owed that nobody runs: another instance died holding them.
+            // Turns owed that nobody runs: from before this start, or another instance
+            // died holding them. The first round runs at once.
             tokio::spawn(every(BOT_TURN_SWEEP, {
                 let handoff = handoff.clone();
                 move || {
@@ -298,9 +299,6 @@ async fn typed_api_errors(request: Request, next: Next) -> Response {
     let error = match serde_json::from_slice::<ErrorBody>(&bytes) {
         Ok(body) => AppError::from(body),
         Err(_) => match status {
-            StatusCode::PAYLOAD_TOO_LARGE => {
-                AppError::TooLarge(format!("request bodies are limited to {MAX_BODY_BYTES} bytes"))
-            }
             StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST
                 if bytes.starts_with(b"Could not find a server function") =>
             {

@@ -23,14 +23,11 @@ impl ClientAddress {
     /// What a rate limit counts by: the address, or for IPv6 its /64 network (one
     /// host is routinely given a whole /64, so single addresses would cost nothing).
     pub fn limit_key(&self) -> IpAddr {
-        match self.0 {
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => IpAddr::V4(v4),
-                None => {
-                    let [a, b, c, d, ..] = v6.segments();
-                    IpAddr::V6(Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
-                }
-            },
+        match canonical(self.0) {
+            IpAddr::V6(v6) => {
+                let [a, b, c, d, ..] = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
+            }
             v4 => v4,
         }
     }
@@ -51,7 +48,7 @@ pub struct TrustedProxies(pub Vec<IpNet>);
 
 impl TrustedProxies {
     fn trusts(&self, address: IpAddr) -> bool {
-        let address = ClientAddress(address).limit_key_exact();
+        let address = canonical(address);
         self.0.iter().any(|net| net.contains(&address))
     }
 
@@ -78,13 +75,11 @@ impl TrustedProxies {
     }
 }
 
-impl ClientAddress {
-    /// IPv4-mapped IPv6 addresses as IPv4, so `127.0.0.1` matches either way.
-    fn limit_key_exact(&self) -> IpAddr {
-        match self.0 {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-            v4 => v4,
-        }
+/// IPv4-mapped IPv6 addresses as IPv4, so `127.0.0.1` is the same client either way.
+fn canonical(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
     }
 }
 
