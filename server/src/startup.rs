@@ -31,6 +31,7 @@ use crate::{
     backend::BatonBackend,
     brain::{
         builtin::BuiltinBrain,
+        meaning::Meaning,
         openai::{OpenAiBrain, OpenAiConfig},
         Brain,
     },
@@ -81,10 +82,39 @@ pub enum StartError {
     PublicUrl(String),
 }
 
+/// The built-in brain, with the sentence model if it is installed (said once per
+/// process either way).
+fn builtin_brain(settings: &Settings) -> BuiltinBrain {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    match Meaning::shared(&settings.model_dir) {
+        Ok(meaning) => {
+            SAID.call_once(|| {
+                tracing::info!(
+                    model_dir = %settings.model_dir.display(),
+                    load_ms = meaning.loaded_in.as_millis() as u64,
+                    "the built-in brain reads meaning with its sentence model"
+                );
+            });
+            BuiltinBrain::with_meaning(meaning)
+        }
+        Err(err) => {
+            SAID.call_once(|| {
+                tracing::warn!(
+                    model_dir = %settings.model_dir.display(),
+                    error = %err,
+                    "the sentence model is not installed: the built-in brain runs on its rules alone \
+                     (run `make setup` to install it, or set BATON_MODEL_DIR)"
+                );
+            });
+            BuiltinBrain::rules_only()
+        }
+    }
+}
+
 /// The brain the settings ask for.
 fn brain(settings: &Settings) -> Result<Arc<dyn Brain>, StartError> {
     match settings.brain {
-        BrainKind::Builtin => Ok(Arc::new(BuiltinBrain)),
+        BrainKind::Builtin => Ok(Arc::new(builtin_brain(settings))),
         BrainKind::Openai => {
             let base_url = settings.llm_base_url.trim();
             if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
@@ -98,7 +128,7 @@ fn brain(settings: &Settings) -> Result<Arc<dyn Brain>, StartError> {
                 retries: settings.llm_retries,
                 deadline: Duration::from_secs(settings.llm_deadline_secs.max(1)),
             };
-            let brain = OpenAiBrain::new(config).map_err(|err| StartError::Brain(err.to_string()))?;
+            let brain = OpenAiBrain::new(config, builtin_brain(settings)).map_err(|err| StartError::Brain(err.to_string()))?;
             Ok(Arc::new(brain))
         }
     }

@@ -173,7 +173,27 @@ impl KnowledgeBase {
     }
 
     /// The entry that best answers `question`, if any shares a meaningful word with it.
+    /// A message of several parts ("Thanks! Separate question: where do I find my
+    /// invoices?") is also read part by part, and the part answered best counts: the
+    /// framing around a question does not dilute it.
     pub fn best(&self, question: &str) -> Option<Hit<'_>> {
+        let whole = self.best_of(question);
+        let parts: Vec<&str> = question.split(['.', '!', '?', ':', ';', '\n']).map(str::trim).collect();
+        if parts.iter().filter(|p| !p.is_empty()).count() < 2 {
+            return whole;
+        }
+        parts
+            .into_iter()
+            .filter(|part| !self.question_tokens(part).is_empty())
+            .filter_map(|part| self.best_of(part))
+            .chain(whole)
+            .fold(None, |best, hit| match best {
+                Some(top) if top.coverage >= hit.coverage => Some(top),
+                _ => Some(hit),
+            })
+    }
+
+    fn best_of(&self, question: &str) -> Option<Hit<'_>> {
         self.candidates(question).into_iter().fold(None, |best, hit| match best {
             Some(top) if top.coverage >= hit.coverage => Some(top),
             _ => Some(hit),
@@ -256,6 +276,8 @@ mod tests {
             ("can I get back a file I deleted yesterday", "deleted"),
             ("is my data encrypted?", "secure"),
             ("How do I export everything to a zip?", "export"),
+            ("Thanks! Separate question: where do I find my invoices?", "invoice"),
+            ("ok that worked. Another thing - how do I reset my password?", "password"),
         ] {
             let hit = base.best(question).unwrap_or_else(|| panic!("no hit for {question:?}"));
             assert!(hit.answers(), "{question:?} → {:?} at {}", hit.entry.title, hit.coverage);

@@ -2,11 +2,16 @@
 //! far, decide the bot's next turn, draft a reply for an agent, summarise.
 
 pub mod builtin;
+pub mod corpora;
+#[cfg(test)]
+mod decisions;
 pub mod eval;
 pub mod knowledge;
+pub mod meaning;
 pub mod openai;
 pub mod signals;
 pub mod summary;
+pub mod validation;
 
 use app::domain::{EscalationReason, Message, Visitor};
 use async_trait::async_trait;

@@ -42,6 +42,8 @@ pub struct OpenAiConfig {
 pub struct OpenAiBrain {
     client: reqwest::Client,
     config: OpenAiConfig,
+    /// Takes the turn when the model does not answer.
+    fallback: BuiltinBrain,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -193,7 +195,7 @@ fn transcript(messages: &[Message]) -> Vec<Value> {
 }
 
 impl OpenAiBrain {
-    pub fn new(config: OpenAiConfig) -> Result<OpenAiBrain, reqwest::Error> {
+    pub fn new(config: OpenAiConfig, fallback: BuiltinBrain) -> Result<OpenAiBrain, reqwest::Error> {
         let client = reqwest::Client::builder()
             .timeout(config.attempt_timeout)
             .connect_timeout(config.attempt_timeout.min(Duration::from_secs(5)))
@@ -201,7 +203,7 @@ impl OpenAiBrain {
             // The endpoint is the admin's: a redirect elsewhere would carry the key along.
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(OpenAiBrain { client, config })
+        Ok(OpenAiBrain { client, config, fallback })
     }
 
     async fn attempt(&self, body: &Value) -> Result<AssistantMessage, CallError> {
@@ -296,7 +298,7 @@ impl Brain for OpenAiBrain {
             Ok(decision) => decision,
             Err(err) => {
                 tracing::warn!(error = %err, "the model did not answer; the built-in brain takes this turn");
-                BuiltinBrain::decide(turn)
+                self.fallback.decide(turn)
             }
         }
     }
@@ -325,7 +327,7 @@ impl Brain for OpenAiBrain {
             Ok(text) => clip(&text, 400),
             Err(err) => {
                 tracing::warn!(error = %err, "the model did not summarise; using the built-in summary");
-                BuiltinBrain.summarize(turn, reason).await
+                self.fallback.summarize(turn, reason).await
             }
         }
     }

@@ -15,16 +15,18 @@ use vader_parity::SentimentIntensityAnalyzer;
 /// ("people" is left out: "I need people to share files"; "member" counts only after a
 /// strong verb: "I need to add a team member" is not a request.)
 /// (Common misspellings included.)
-const PERSON: [&str; 32] = [
+const PERSON: [&str; 34] = [
     "human", "humans", "person", "agent", "agents", "representative", "rep", "someone", "somebody", "anyone",
     "anybody", "operator", "staff", "employee", "supervisor", "manager", "live", "real", "support", "service", "team",
-    "sales", "billing", "member", "sombody", "somone", "someome", "sumone", "huamn", "hooman", "representitive",
+    "sales", "billing", "member", "assistant", "assistance", "sombody", "somone", "someome", "sumone", "huamn", "hooman", "representitive",
     "represenative",
 ];
 
 /// Nouns that only mean a person when a strong verb points at them ("transfer me to
 /// support", "talk to sales", "a member of your team").
-const WEAK_PERSON: [&str; 8] = ["support", "service", "team", "live", "real", "sales", "billing", "member"];
+/// ("assistant" too: "talk to an assistant" is a request, "the AI assistant feature" is not.)
+const WEAK_PERSON: [&str; 10] =
+    ["support", "service", "team", "live", "real", "sales", "billing", "member", "assistant", "assistance"];
 
 /// Verbs that ask for contact (with their common forms).
 const ASK: [&str; 28] = [
@@ -43,8 +45,9 @@ const NEGATIONS: [&str; 8] = ["dont", "don't", "not", "no", "never", "without", 
 
 /// Phrases where a person word means something else, or a person who is not the
 /// team ("can someone else on my team restore files?").
-const LOOK_ALIKES: [&str; 26] = [
-    "human resources", "agent fee", "agent fees", "travel agent", "estate agent", "user agent", "agent program",
+const LOOK_ALIKES: [&str; 37] = [
+    "my team", "our team", "my colleagues", "my coworkers", "my co-workers", "my manager", "my staff",
+    "my employees", "person-level", "per person", "per-person", "human resources", "agent fee", "agent fees", "travel agent", "estate agent", "user agent", "agent program",
     "agent commission", "for agents", "personal", "people search", "service fee", "service agreement",
     "human-readable", "human readable", "human error", "someone else", "somebody else", "anyone else", "anybody else",
     "transfer ownership", "transfer files", "transfer my files", "transfer data", "real time", "real-time",
@@ -56,10 +59,22 @@ const FILLER: [&str; 27] = [
     "hello", "yes", "asap", "immediately", "me", "to", "have", "need", "want", "talk", "speak",
 ];
 
+/// The text lowercased, with spaces for punctuation and at both ends, so a phrase
+/// matches only from the start of a word (" our team" is not in " your team").
+fn spaced(text: &str) -> String {
+    let lowered: String = text
+        .to_lowercase()
+        .replace('’', "'")
+        .chars()
+        .map(|c| if c.is_alphanumeric() || c == '-' || c == '\'' { c } else { ' ' })
+        .collect();
+    format!(" {lowered} ")
+}
+
 fn tokens(text: &str) -> Vec<String> {
-    let mut lowered = text.to_lowercase().replace('’', "'");
+    let mut lowered = spaced(text);
     for phrase in LOOK_ALIKES {
-        lowered = lowered.replace(phrase, " ");
+        lowered = lowered.replace(&format!(" {phrase}"), " ");
     }
     lowered.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|t| !t.is_empty()).map(str::to_owned).collect()
 }
@@ -74,6 +89,14 @@ pub fn asks_what_the_bot_is(text: &str) -> bool {
         "a bot or", "are you an ai", "are you a bot",
     ];
     about_bot.iter().any(|p| text.contains(p))
+}
+
+/// Does the text speak of people in a way that is not a request for one ("human
+/// resources", "talk to my team inside the app", "is this a bot?")? The classifier's
+/// guess of a request does not count against this.
+pub fn look_alike(text: &str) -> bool {
+    let lowered = spaced(text);
+    asks_what_the_bot_is(text) || LOOK_ALIKES.iter().any(|phrase| lowered.contains(&format!(" {phrase}")))
 }
 
 /// Does this message ask for a person?
@@ -160,6 +183,7 @@ mod tests {
             "can a real person help me with this",
             "is anyone there?",
             "Could I speak with somebody from your team?",
+            "I'd like someone from your team to call me",
             "Are you a bot? I want a human.",
             "escalate this to a supervisor",
             "I need to talk to somebody about my order",
@@ -189,6 +213,8 @@ mod tests {
             "Thanks, that helped!",
             "What's your support email for invoices?",
             "What is your humane policy?",
+            "How do I talk to my team inside the app?",
+            "Can I set person-level permissions?",
             "",
         ] {
             assert!(!explicit_request(text), "should not ask for a person: {text:?}");
@@ -360,7 +386,10 @@ const TEAM_ONLY: [(&[&str], TeamOnlyIssue); 4] = [
         },
     ),
     (
-        &["refund", "money back", "reimburse"],
+        &[
+            "refund", "money back", "reimburse", "restitution", "compensation", "money returned", "return my money",
+            "my money return", "return the money", "repayment of",
+        ],
         TeamOnlyIssue {
             acknowledgement: "I'm sorry to hear that. Refunds are handled by our team directly.",
             topic: "your refund request",
@@ -452,6 +481,7 @@ mod team_only_tests {
         for text in [
             "I was charged twice for my subscription",
             "Can I get a refund?",
+            "where can I obtain restitution of my money",
             "I think I was overcharged",
             "please delete my account",
             "My account was hacked",

@@ -32,7 +32,15 @@ pub fn summarize(reason: EscalationReason, visitor_messages: &[&str]) -> String 
 /// one if it adds something.
 pub fn need(visitor_messages: &[&str]) -> Option<String> {
     let described: Vec<&str> = visitor_messages.iter().copied().filter(|m| describes_need(m)).collect();
-    if let Some(issue) = described.iter().rev().find(|m| signals::team_only_issue(m).is_some()) {
+    if let Some(at) = described.iter().rposition(|m| signals::team_only_issue(m).is_some()) {
+        let issue = described[at];
+        // "I have a problem with my bill" → "it charged me twice": the two say it together.
+        let refines = issue.split_whitespace().next().is_some_and(|first| {
+            matches!(first.to_lowercase().as_str(), "it" | "it's" | "they" | "that" | "this" | "and" | "so" | "yes")
+        });
+        if let Some(before) = at.checked_sub(1).and_then(|i| described.get(i)).filter(|_| refines) {
+            return Some(format!("{}: {}", sentence(before), lower_first(&third_person(issue))));
+        }
         return Some(sentence(issue));
     }
     let first = described.first()?;
@@ -158,6 +166,11 @@ pub fn third_person(text: &str) -> String {
     out.trim().to_owned()
 }
 
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_lowercase().chain(chars).collect()).unwrap_or_default()
+}
+
 fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
@@ -214,6 +227,14 @@ mod tests {
             summary,
             "Customer's uploads keep failing on large videos. It still fails after Customer renamed the file, this is \
              useless. Customer is frustrated with the answers so far"
+        );
+    }
+
+    #[test]
+    fn a_request_refined_over_two_turns_is_summarised_as_one() {
+        assert_eq!(
+            summarize(CannotResolve, &["I have a problem with my bill", "it charged me twice this month"]),
+            "Customer has a problem with their bill: it charged them twice this month"
         );
     }
 

@@ -87,7 +87,7 @@ async fn always_and_never_escalate_phrases_are_honoured(db: Db) {
     app.stop().await;
 }
 
-async fn agents_get_a_drafted_reply_from_the_knowledge_base(db: Db) {
+async fn agents_get_a_drafted_reply_that_does_not_repeat_the_bot(db: Db) {
     let database = TestDatabase::new(db).await;
     let app = spawn_app(&database).await;
     let chat = app.start_chat_with(json!({"bot_id": "demo", "name": "Robin Park", "email": "robin@example.com"})).await;
@@ -100,8 +100,10 @@ async fn agents_get_a_drafted_reply_from_the_knowledge_base(db: Db) {
         app.call(&admin.client, "inbox/suggest", json!({"conversation_id": chat.conversation_id})).await;
     assert_eq!(status, 200, "{body}");
     let draft = body["text"].as_str().unwrap();
-    assert!(draft.starts_with("Hi Robin,"), "{draft}");
-    assert!(draft.contains("5 GB in the web browser"), "{draft}");
+    assert!(draft.starts_with("Hi Robin,") && draft.contains("this is Admin"), "{draft}");
+    // The bot already gave that answer and the visitor asked for a person after it:
+    // the agent's draft does not repeat it.
+    assert!(!draft.contains("5 GB in the web browser"), "{draft}");
 
     // Not a conversation of the caller's workspace (or none at all): 404; signed out: 401.
     let (status, _) = app.call(&admin.client, "inbox/suggest", json!({"conversation_id": "conv_elsewhere"})).await;
@@ -116,5 +118,41 @@ on_both_databases!(
     not_knowing_twice_hands_the_chat_over_as_cannot_resolve,
     self_serve_first_offers_the_best_answer_once_before_handing_over,
     always_and_never_escalate_phrases_are_honoured,
-    agents_get_a_drafted_reply_from_the_knowledge_base,
+    agents_get_a_drafted_reply_that_does_not_repeat_the_bot,
 );
+
+/// A machine where setup did not install the sentence model: Baton starts, is ready,
+/// and the built-in brain runs on its rules alone.
+async fn without_the_model_the_brain_runs_on_its_rules(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let empty = tempfile::tempdir().expect("a temporary directory");
+    let mut settings = crate::helpers::test_settings(&database);
+    settings.model_dir = empty.path().to_path_buf();
+    let app = crate::helpers::spawn_app_with(settings).await;
+    assert_eq!(app.get("/readyz").await.status(), 200);
+    let chat = app.start_chat_with_email("sam@example.com").await;
+    // The rules do not know this phrasing; only the classifier would.
+    let history = say(&app, &chat, "r1", "can I get a callback from your team").await;
+    assert_eq!(history["state"], "bot", "{history}");
+    // What the rules know still escalates.
+    app.visitor_send(&chat, "r2", "agent please").await;
+    app.wait_for_history(&chat, "the handoff", |h| h["state"] == "needs_human").await;
+    app.stop().await;
+}
+
+/// With the model (the default, installed by setup), a phrasing no rule knows is
+/// understood as a request for a person, end to end.
+async fn with_the_model_a_request_in_other_words_is_handed_over(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let app = spawn_app(&database).await;
+    let chat = app.start_chat_with_email("sam@example.com").await;
+    app.visitor_send(&chat, "m1", "can I get a callback from your team").await;
+    app.wait_for_history(&chat, "the handoff", |h| h["state"] == "needs_human").await;
+    let admin = app.admin().await;
+    let (_, detail) =
+        app.call(&admin.client, "inbox/conversation", json!({"conversation_id": chat.conversation_id})).await;
+    assert_eq!(detail["conversation"]["reason"], "explicit_request", "{detail}");
+    app.stop().await;
+}
+
+on_both_databases!(without_the_model_the_brain_runs_on_its_rules, with_the_model_a_request_in_other_words_is_handed_over);

@@ -1,0 +1,187 @@
+//! The built-in brain with its sentence model, as the server runs it: what visitors
+//! mean, the look-alikes, the clarifying question, conversation-level frustration,
+//! refined requests, summaries and drafts. These need the model that `make setup`
+//! installs (`make test` runs it first).
+
+use std::sync::Arc;
+
+use app::domain::{Author, AuthorKind, EscalationReason, Message, Visitor};
+
+use super::{
+    builtin::{BuiltinBrain, CLARIFY, THRESHOLDS},
+    eval::demo_chatbot,
+    knowledge::KnowledgeBase,
+    meaning::{Meaning, DEFAULT_MODEL_DIR},
+    BotTurn, Turn,
+};
+use crate::demo;
+
+fn brain() -> BuiltinBrain {
+    match Meaning::shared(std::path::Path::new(DEFAULT_MODEL_DIR)) {
+        Ok(meaning) => BuiltinBrain::with_meaning(meaning),
+        Err(err) => panic!("the sentence model is not installed ({err}): run `make setup` (or `make model brain`)"),
+    }
+}
+
+fn message(seq: usize, kind: AuthorKind, text: &str) -> Message {
+    Message {
+        seq: seq as i64,
+        id: format!("m{seq}"),
+        author: Author { kind, name: None },
+        text: text.to_owned(),
+        client_id: None,
+        asks: None,
+        at: String::new(),
+    }
+}
+
+/// Plays the visitor's turns; returns the bot's decisions, one per turn, until it escalates.
+fn play(brain: &BuiltinBrain, turns: &[&str]) -> (Vec<BotTurn>, Vec<Message>) {
+    let chatbot = demo_chatbot();
+    let knowledge = KnowledgeBase::new(demo::knowledge_entries());
+    let visitor = Visitor::default();
+    let mut messages = vec![message(1, AuthorKind::Bot, &chatbot.greeting)];
+    let mut decisions = Vec::new();
+    for said in turns {
+        messages.push(message(messages.len() + 1, AuthorKind::Visitor, said));
+        let turn = Turn { chatbot: &chatbot, knowledge: &knowledge, visitor: &visitor, messages: &messages };
+        let decision = brain.decide(&turn);
+        decisions.push(decision.clone());
+        match decision {
+            BotTurn::Reply(text) => messages.push(message(messages.len() + 1, AuthorKind::Bot, &text)),
+            BotTurn::Escalate { .. } => break,
+        }
+    }
+    (decisions, messages)
+}
+
+fn reason(decision: Option<&BotTurn>) -> Option<EscalationReason> {
+    match decision {
+        Some(BotTurn::Escalate { reason, .. }) => Some(*reason),
+        _ => None,
+    }
+}
+
+#[test]
+fn what_the_rules_missed_is_understood() {
+    let brain = brain();
+    use EscalationReason::*;
+    for (text, expected) in [
+        ("help me to speak to customer assistance", ExplicitRequest),
+        ("I don't know how I can talk to an assistant", ExplicitRequest),
+        ("can I get a callback from your team", ExplicitRequest),
+        ("where can I obtain restitution of my money", CannotResolve),
+        ("I want to report an error with payments", CannotResolve),
+        ("There's a charge on my card I don't recognise from you", CannotResolve),
+        ("Please cancel my account and delete all my data", CannotResolve),
+        ("Someone else is using my account, please lock it", CannotResolve),
+    ] {
+        let (decisions, _) = play(&brain, &[text]);
+        assert_eq!(reason(decisions.last()), Some(expected), "{text:?}: {decisions:?}");
+    }
+}
+
+#[test]
+fn look_alikes_stay_with_the_bot() {
+    let brain = brain();
+    for text in [
+        "How do I talk to my team inside the app?",
+        "How do I contact human resources?",
+        "is this a bot?",
+        "Can I set person-level permissions on a folder?",
+        "What does the Team plan cost?",
+        "How do I cancel my subscription?",
+        "Will I be charged when the trial ends?",
+        "thanks, that helped!",
+    ] {
+        let (decisions, _) = play(&brain, &[text]);
+        assert_eq!(reason(decisions.last()), None, "{text:?}: {decisions:?}");
+        assert!(!matches!(decisions.last(), Some(BotTurn::Reply(r)) if r == CLARIFY), "{text:?} asked to clarify");
+    }
+}
+
+#[test]
+fn an_unsure_reading_asks_first_and_a_yes_escalates() {
+    // Thresholds that leave every request to the question (the classifier is unsure).
+    let unsure = brain().with_thresholds(super::builtin::Thresholds { explicit: 1.1, clarify: 0.0, ..THRESHOLDS });
+    let (decisions, _) = play(&unsure, &["can I get a callback from your team", "yes please"]);
+    assert_eq!(decisions.first(), Some(&BotTurn::Reply(CLARIFY.to_owned())), "{decisions:?}");
+    assert_eq!(reason(decisions.last()), Some(EscalationReason::ExplicitRequest), "{decisions:?}");
+    let (decisions, _) = play(&unsure, &["can I get a callback from your team", "no thanks"]);
+    assert_eq!(reason(decisions.last()), None, "{decisions:?}");
+}
+
+#[test]
+fn frustration_is_read_over_the_whole_conversation() {
+    let (decisions, _) = play(
+        &brain(),
+        &[
+            "my upload keeps failing",
+            "that didn't work",
+            "still the same error",
+            "I have asked the same thing three times now and still no answer",
+        ],
+    );
+    assert_eq!(decisions.len(), 4, "no escalation before the last turn: {decisions:?}");
+    assert!(
+        matches!(reason(decisions.last()), Some(EscalationReason::Frustration | EscalationReason::CannotResolve)),
+        "{decisions:?}"
+    );
+}
+
+#[test]
+fn a_request_refined_over_two_turns_escalates_and_the_summary_names_the_need() {
+    let (decisions, _) = play(&brain(), &["I have a problem with my bill", "it charged me twice"]);
+    match decisions.last() {
+        Some(BotTurn::Escalate { reason, summary, .. }) => {
+            assert_eq!(*reason, EscalationReason::CannotResolve);
+            assert!(summary.contains("their bill"), "{summary}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn an_explicit_request_is_summarised_by_the_need_said_before_it() {
+    let (decisions, _) =
+        play(&brain(), &["My invoice shows the wrong company name", "can I get a callback from your team"]);
+    match decisions.last() {
+        Some(BotTurn::Escalate { summary, .. }) => assert!(summary.contains("invoice"), "{summary}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_draft_never_repeats_an_answer_that_did_not_help() {
+    let brain = brain();
+    let (_, mut messages) = play(&brain, &["how do I reset my password"]);
+    let answer = messages.last().map(|m| m.text.clone()).unwrap_or_default();
+    assert!(answer.to_lowercase().contains("password"), "{answer}");
+    messages.push(message(messages.len() + 1, AuthorKind::Visitor, "that didn't help, I never get the email"));
+    let chatbot = demo_chatbot();
+    let knowledge = KnowledgeBase::new(demo::knowledge_entries());
+    let visitor = Visitor::default();
+    let turn = Turn { chatbot: &chatbot, knowledge: &knowledge, visitor: &visitor, messages: &messages };
+    let draft = BuiltinBrain::draft(&turn, "Priya Shah");
+    assert!(draft.contains("this is Priya"), "{draft}");
+    assert!(!draft.contains(answer.trim()), "the draft repeats the answer that did not help: {draft}");
+}
+
+#[test]
+fn the_model_loads_once_per_process() {
+    let dir = std::path::Path::new(DEFAULT_MODEL_DIR);
+    let (Ok(a), Ok(b)) = (Meaning::shared(dir), Meaning::shared(dir)) else {
+        panic!("the sentence model is not installed: run `make setup`");
+    };
+    assert!(Arc::ptr_eq(&a, &b));
+    let missing = tempfile::tempdir().expect("a temporary directory");
+    assert!(Meaning::shared(missing.path()).is_err(), "an empty directory has no model");
+}
+
+/// Baton's own conversations (never trained on) keep their figures with the model:
+/// a regression guard, the eval reports the exact figures.
+#[test]
+fn the_conversation_corpus_keeps_its_figures_with_the_model() {
+    let entries = super::eval::parse(&super::eval::corpus()).expect("the shipped corpus parses");
+    super::eval::assert_every_reason_at_least(&super::eval::evaluate(&brain(), &entries), 0.85);
+}
