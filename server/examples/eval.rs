@@ -12,17 +12,23 @@
 //!   --quick               the full report for the shipped brain only
 //!   --explain QUESTION    how the demo knowledge base ranks a question
 //!   --classify TEXT       the installed classifier's probabilities for one text
-//! The model directory is BATON_MODEL_DIR, or server/models.
+//! The model directory is BATON_MODEL_DIR, or server/models. With BATON_BRAIN=openai (and
+//! BATON_LLM_BASE_URL, BATON_LLM_MODEL, BATON_LLM_API_KEY as for the server), the conversations
+//! and a sample of the held-out split (BATON_EVAL_LLM_SAMPLE utterances, 300 by default) are also
+//! scored with the OpenAI-compatible brain, one request per visitor turn.
 
 use std::{path::PathBuf, process::ExitCode, sync::Arc, time::Instant};
 
+use clap::Parser;
 use server::brain::{
     builtin::{BuiltinBrain, Thresholds, THRESHOLDS},
     corpora::{self, Example, Split},
     eval::{self, Entry},
     meaning::{self, classifier::Training, Meaning, CLASSIFIER, DEFAULT_MODEL_DIR},
     validation::{self, Variant},
+    Brain,
 };
+use server::config::{BrainKind, Cli};
 
 const FOLDS: usize = 5;
 
@@ -59,6 +65,26 @@ fn installed() -> (BuiltinBrain, String) {
         }
         Err(err) => (BuiltinBrain::rules_only(), format!("rules alone: the model is not installed ({err})")),
     }
+}
+
+/// The OpenAI-compatible brain, if the environment asks for it as the server's would.
+fn openai_brain() -> Result<Option<(Arc<dyn Brain>, String)>, String> {
+    let settings = Cli::try_parse_from(["server"]).map_err(|err| err.to_string())?.settings;
+    if settings.brain != BrainKind::Openai {
+        return Ok(None);
+    }
+    let name = format!("{} at {}", settings.llm_model, settings.llm_base_url);
+    let brain = server::startup::brain(&settings).map_err(|err| err.to_string())?;
+    Ok(Some((brain, name)))
+}
+
+/// Scores `entries` with the OpenAI-compatible brain, if one is configured.
+fn score_openai(title: &str, entries: &[Entry]) -> Result<(), String> {
+    let Some((brain, name)) = openai_brain()? else { return Ok(()) };
+    let runtime = tokio::runtime::Runtime::new().map_err(|err| err.to_string())?;
+    println!("\n## {title}: the OpenAI-compatible brain ({name})\n");
+    print!("{}", eval::evaluate_brain(&*brain, entries, runtime.handle()).render(40));
+    Ok(())
 }
 
 fn train() -> Result<(), String> {
@@ -180,7 +206,13 @@ fn full_report(quick: bool) -> Result<(), String> {
         let entries = conversations(&path)?;
         println!("\n## Baton's own conversations: server/eval/{file}, the installed brain\n");
         print!("{}", eval::evaluate(&shipped, &entries).render(40));
+        score_openai(&format!("server/eval/{file}"), &entries)?;
     }
+    let sample: usize = std::env::var("BATON_EVAL_LLM_SAMPLE").ok().and_then(|n| n.parse().ok()).unwrap_or(300);
+    let held_out: Vec<&Example> = examples.iter().filter(|e| e.split == Split::HeldOut).collect();
+    let every = (held_out.len() / sample.max(1)).max(1);
+    let sampled: Vec<&Example> = held_out.into_iter().step_by(every).take(sample).collect();
+    score_openai(&format!("{} held-out utterances, every {every}th", sampled.len()), &validation::entries(&sampled))?;
     Ok(())
 }
 
@@ -200,11 +232,14 @@ fn main() -> ExitCode {
         }),
         Some("--sweep") => sweep(),
         Some("--quick") => full_report(true),
-        Some(file) => conversations(std::path::Path::new(file)).map(|entries| {
-            let (brain, note) = installed();
-            println!("{note}\n");
-            print!("{}", eval::evaluate(&brain, &entries).render(200));
-        }),
+        Some(file) => conversations(std::path::Path::new(file))
+            .map(|entries| {
+                let (brain, note) = installed();
+                println!("{note}\n");
+                print!("{}", eval::evaluate(&brain, &entries).render(200));
+                entries
+            })
+            .and_then(|entries| score_openai(file, &entries)),
         None => full_report(false),
     };
     match result {

@@ -112,7 +112,7 @@ fn builtin_brain(settings: &Settings) -> BuiltinBrain {
 }
 
 /// The brain the settings ask for.
-fn brain(settings: &Settings) -> Result<Arc<dyn Brain>, StartError> {
+pub fn brain(settings: &Settings) -> Result<Arc<dyn Brain>, StartError> {
     match settings.brain {
         BrainKind::Builtin => Ok(Arc::new(builtin_brain(settings))),
         BrainKind::Openai => {

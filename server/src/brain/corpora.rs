@@ -19,7 +19,7 @@
 //! hash of the text. A text in both parts is dropped from training.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::{BTreeMap, HashMap, HashSet},
     path::Path,
 };
 
@@ -190,7 +190,8 @@ pub fn load(dir: &Path, own: &Path) -> Result<Vec<Example>, CorporaError> {
     }
 
     let clinc_file = dir.join("clinc150/data_full.json");
-    let clinc: HashMap<String, Vec<(String, String)>> =
+    // A BTreeMap: the same order on every run, so training is reproducible.
+    let clinc: BTreeMap<String, Vec<(String, String)>> =
         serde_json::from_str(&read(&clinc_file)?).map_err(|err| problem(&clinc_file, err))?;
     let clinc_map = LabelMap::of(&maps, "clinc150");
     for (part, rows) in clinc {

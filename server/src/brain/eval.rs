@@ -20,7 +20,7 @@ use app::domain::{Author, AuthorKind, EscalationReason, Message, Visitor};
 use super::{
     builtin::{BuiltinBrain, CLARIFY, DONT_KNOW},
     knowledge::KnowledgeBase,
-    BotTurn, Turn,
+    BotTurn, Brain, Turn,
 };
 use crate::{demo, store::conversations::ChatbotRecord};
 
@@ -144,9 +144,23 @@ fn message(seq: i64, kind: AuthorKind, text: &str) -> Message {
     }
 }
 
-/// Plays one entry; `timings` gets the time of every decision.
+/// Decides the bot's turn: the built-in brain's `decide`, or any brain's `respond`.
+pub type Decide<'a> = dyn FnMut(&Turn<'_>) -> BotTurn + 'a;
+
+/// Plays one entry with the built-in brain; `timings` gets the time of every decision.
 pub fn play(
     brain: &BuiltinBrain,
+    entry: &Entry,
+    chatbot: &ChatbotRecord,
+    knowledge: &KnowledgeBase,
+    timings: &mut Vec<Duration>,
+) -> Outcome {
+    play_with(&mut |turn| brain.decide(turn), entry, chatbot, knowledge, timings)
+}
+
+/// Plays one entry, each bot turn decided by `decide`.
+pub fn play_with(
+    decide: &mut Decide<'_>,
     entry: &Entry,
     chatbot: &ChatbotRecord,
     knowledge: &KnowledgeBase,
@@ -158,7 +172,7 @@ pub fn play(
         messages.push(message(messages.len() as i64 + 1, AuthorKind::Visitor, said));
         let turn = Turn { chatbot, knowledge, visitor: &visitor, messages: &messages };
         let started = Instant::now();
-        let decision = brain.decide(&turn);
+        let decision = decide(&turn);
         timings.push(started.elapsed());
         match decision {
             BotTurn::Escalate { reason, .. } => {
@@ -232,6 +246,16 @@ const REASONS: [EscalationReason; 3] =
     [EscalationReason::ExplicitRequest, EscalationReason::Frustration, EscalationReason::CannotResolve];
 
 pub fn evaluate(brain: &BuiltinBrain, entries: &[Entry]) -> Report {
+    evaluate_with(&mut |turn| brain.decide(turn), entries)
+}
+
+/// The same evaluation for any brain (the OpenAI-compatible one too): each turn's
+/// `respond` runs to completion on `runtime`. Call it outside the runtime's threads.
+pub fn evaluate_brain(brain: &dyn Brain, entries: &[Entry], runtime: &tokio::runtime::Handle) -> Report {
+    evaluate_with(&mut |turn| runtime.block_on(brain.respond(turn)), entries)
+}
+
+pub fn evaluate_with(decide: &mut Decide<'_>, entries: &[Entry]) -> Report {
     let chatbot = demo_chatbot();
     let knowledge = KnowledgeBase::new(demo::knowledge_entries());
     let mut timings = Vec::new();
@@ -241,7 +265,7 @@ pub fn evaluate(brain: &BuiltinBrain, entries: &[Entry]) -> Report {
     let mut unanswered = Vec::new();
     let mut clarified = 0;
     for entry in entries {
-        let outcome = play(brain, entry, &chatbot, &knowledge, &mut timings);
+        let outcome = play_with(decide, entry, &chatbot, &knowledge, &mut timings);
         clarified += usize::from(outcome.clarified);
         // An early escalation is a wrong one, whatever its reason.
         let predicted = if outcome.early { None } else { outcome.predicted };

@@ -97,8 +97,8 @@ async fn elsewhere(State(fake): State<Fake>, headers: HeaderMap) -> Response {
     Json(completion(json!({"role": "assistant", "content": "followed the redirect"}))).into_response()
 }
 
-/// The fake on a random port, and Baton using it.
-async fn baton_with_fake(database: &TestDatabase, script: Vec<Script>) -> (TestApp, Fake) {
+/// The fake on a random port.
+async fn spawn_fake(script: Vec<Script>) -> (Fake, std::net::SocketAddr) {
     let fake = Fake { script: Arc::new(Mutex::new(script.into())), ..Fake::default() };
     let router = Router::new()
         .route("/v1/chat/completions", post(chat_completions))
@@ -107,7 +107,11 @@ async fn baton_with_fake(database: &TestDatabase, script: Vec<Script>) -> (TestA
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await });
+    (fake, address)
+}
 
+/// Settings for Baton on `database` with the OpenAI-compatible brain at the fake.
+fn settings_with_fake(database: &TestDatabase, address: std::net::SocketAddr) -> Settings {
     let mut settings = Settings::for_database(database.url.clone(), database.dir.path().to_path_buf());
     settings.admin_email = ADMIN_EMAIL.to_owned();
     settings.admin_password = Some(ADMIN_PASSWORD.into());
@@ -118,7 +122,13 @@ async fn baton_with_fake(database: &TestDatabase, script: Vec<Script>) -> (TestA
     settings.llm_timeout_secs = 1;
     settings.llm_retries = 2;
     settings.llm_deadline_secs = 5;
-    (spawn_app_with(settings).await, fake)
+    settings
+}
+
+/// The fake on a random port, and Baton using it.
+async fn baton_with_fake(database: &TestDatabase, script: Vec<Script>) -> (TestApp, Fake) {
+    let (fake, address) = spawn_fake(script).await;
+    (spawn_app_with(settings_with_fake(database, address)).await, fake)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -238,4 +248,28 @@ async fn the_model_drafts_replies_for_agents_and_falls_back_when_it_cannot() {
     assert_eq!(status, 200);
     assert!(body["text"].as_str().unwrap().starts_with("Hi Jo,"), "the built-in draft: {body}");
     app.stop().await;
+}
+
+
+/// `make eval` scores the OpenAI-compatible brain the same way as the built-in one:
+/// what the model decides is what the report counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_eval_scores_the_openai_compatible_brain_by_what_the_model_decides() {
+    let database = TestDatabase::new(Db::Sqlite).await;
+    let arguments = json!({"reason": "explicit_request", "summary": "Customer wants a person", "reply": "Sure."});
+    let script = vec![
+        Script::ToolCall { name: "escalate_to_human", arguments },
+        Script::Content("The Team plan is $29 a month."),
+    ];
+    let (fake, address) = spawn_fake(script).await;
+    let brain = server::startup::brain(&settings_with_fake(&database, address)).expect("the brain builds");
+    let entries = server::brain::eval::parse("explicit_request | please get me a person\nnone | what does Team cost?")
+        .expect("parses");
+    let runtime = tokio::runtime::Handle::current();
+    let report = tokio::task::spawn_blocking(move || server::brain::eval::evaluate_brain(&*brain, &entries, &runtime))
+        .await
+        .expect("the eval runs");
+    assert_eq!(fake.requests().len(), 2, "one request per visitor turn");
+    let any = report.any_escalation;
+    assert_eq!((any.true_positives, any.false_positives, any.false_negatives), (1, 0, 0), "{}", report.render(5));
 }
