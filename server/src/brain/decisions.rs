@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use app::domain::{Author, AuthorKind, EscalationReason, Message, Visitor};
+use app::domain::{AuthorKind, EscalationReason, Message, Visitor};
 
 use super::{
     builtin::{BuiltinBrain, CLARIFY, THRESHOLDS},
@@ -19,20 +19,12 @@ use crate::demo;
 fn brain() -> BuiltinBrain {
     match Meaning::shared(std::path::Path::new(DEFAULT_MODEL_DIR)) {
         Ok(meaning) => BuiltinBrain::with_meaning(meaning),
-        Err(err) => panic!("the sentence model is not installed ({err}): run `make setup` (or `make model brain`)"),
+        Err(err) => panic!("the sentence model is not installed ({err}): run `make build`, which installs and trains it"),
     }
 }
 
 fn message(seq: usize, kind: AuthorKind, text: &str) -> Message {
-    Message {
-        seq: seq as i64,
-        id: format!("m{seq}"),
-        author: Author { kind, name: None },
-        text: text.to_owned(),
-        client_id: None,
-        asks: None,
-        at: String::new(),
-    }
+    super::eval::message(seq as i64, kind, text)
 }
 
 /// Plays the visitor's turns; returns the bot's decisions, one per turn, until it escalates.

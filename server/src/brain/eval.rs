@@ -132,7 +132,8 @@ pub fn demo_chatbot() -> ChatbotRecord {
     }
 }
 
-fn message(seq: i64, kind: AuthorKind, text: &str) -> Message {
+/// A message in a played conversation.
+pub(crate) fn message(seq: i64, kind: AuthorKind, text: &str) -> Message {
     Message {
         seq,
         id: format!("m{seq}"),
