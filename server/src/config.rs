@@ -33,6 +33,9 @@ pub enum Command {
     /// Add a team member. The password is read from BATON_MEMBER_PASSWORD or, when that
     /// is unset, from the first line of standard input (so it stays out of shell history).
     AddMember(AddMember),
+    /// Train the built-in brain's classifier on the labelled corpora (server/eval) with the
+    /// sentence table in BATON_MODEL_DIR, and install it there. `make build` runs it.
+    TrainBrain,
 }
 
 #[derive(Debug, Clone, clap::Args)]

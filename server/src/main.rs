@@ -4,7 +4,7 @@ use std::{io::Write, process::ExitCode};
 
 use clap::Parser;
 use server::{
-    admin,
+    admin, brain,
     config::{AddMember, Cli, Command},
     demo::Seeded,
     startup::shutdown_signal,
@@ -20,6 +20,7 @@ async fn main() -> ExitCode {
         Command::Serve => serve(cli.settings).await,
         Command::Migrate => migrate(cli.settings).await,
         Command::AddMember(add) => add_member(cli.settings, add).await,
+        Command::TrainBrain => train_brain(cli.settings),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -47,6 +48,18 @@ async fn migrate(settings: Settings) -> Result<(), String> {
     store.migrate().await.map_err(|e| e.to_string())?;
     store.close().await;
     tracing::info!("migrations applied");
+    Ok(())
+}
+
+fn train_brain(settings: Settings) -> Result<(), String> {
+    let installed = brain::meaning::install(&settings.model_dir).map_err(|e| e.to_string())?;
+    let line = format!(
+        "Trained the brain on {} examples in {:.1} s: {}\n",
+        installed.examples,
+        installed.took.as_secs_f64(),
+        installed.path.display()
+    );
+    let _ = std::io::stdout().lock().write_all(line.as_bytes());
     Ok(())
 }
 

@@ -94,6 +94,48 @@ pub fn train(
     Meaning::new(weighted, classifier)
 }
 
+/// What `install` did.
+pub struct Installed {
+    pub examples: usize,
+    pub path: PathBuf,
+    pub took: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    #[error("{0} (run `make model` first)")]
+    NoModel(MeaningError),
+    #[error("{0}")]
+    Corpora(#[from] super::corpora::CorporaError),
+    #[error("{0}")]
+    Train(MeaningError),
+    #[error("{path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+/// Trains the classifier on the training split of the labelled corpora, with the
+/// sentence table in `dir`, and installs it there (`server train-brain`, run by
+/// `make build`). The file is replaced whole: a server starting meanwhile reads
+/// the old one or the new one.
+pub fn install(dir: &Path) -> Result<Installed, InstallError> {
+    let started = std::time::Instant::now();
+    let embedding = load_embedding(dir).map_err(InstallError::NoModel)?;
+    let examples = super::corpora::load(super::corpora::default_dir(), super::corpora::own_file())?;
+    let training = super::corpora::training_set(&examples);
+    let trained = train(&training, Some(&embedding), Training::default()).map_err(InstallError::Train)?;
+    let path = dir.join(CLASSIFIER);
+    let partial = path.with_extension("partial");
+    let write = || -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&partial)?);
+        trained.classifier().write_to(&mut out)?;
+        std::io::Write::flush(&mut out)?;
+        drop(out);
+        std::fs::rename(&partial, &path)
+    };
+    write().map_err(|source| InstallError::Write { path: path.clone(), source })?;
+    Ok(Installed { examples: training.len(), path, took: started.elapsed() })
+}
+
 impl Meaning {
     pub fn new(embedding: Option<Arc<StaticEmbedding>>, classifier: Classifier) -> Result<Meaning, MeaningError> {
         let dim = embedding.as_deref().map_or(0, StaticEmbedding::dim);
