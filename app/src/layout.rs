@@ -74,6 +74,10 @@ pub fn follow_newest(list: NodeRef<leptos::html::Ol>, changes: impl Fn() + 'stat
     });
     Effect::new(move |_| {
         changes();
+        // The reader's scroll may not have reached `scrolled` yet (scroll events come
+        // on the next frame): read where the list is now, so a line arriving right
+        // after the reader scrolled up does not pull them back down.
+        follow.scrolled();
         if follow.pinned.get_value() {
             if let Some(element) = list.get_untracked() {
                 crate::browser::scroll_to_end(&element);
