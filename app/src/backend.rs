@@ -2,7 +2,7 @@
 //! `server` implements it and provides it as Leptos context. Server functions stay
 //! thin: they unpack JSON, hand the request head to the back end, and return.
 
-use std::sync::Arc;
+use std::{collections::BTreeMap, sync::Arc};
 
 use async_trait::async_trait;
 use http::request::Parts;
@@ -13,6 +13,7 @@ use crate::{
     domain::{team::Password, ConversationSummary, MemberView, Message, Note, Role, WidgetLook},
     error::AppError,
     inbox::api::{ConversationDetail, InboxCounts, InboxFilter},
+    domain::helpdesk::{Integrations, Verified},
     settings::api::WidgetSettings,
     widget::api::{HistoryResponse, StartResponse},
 };
@@ -73,6 +74,25 @@ pub trait Backend: Send + Sync + 'static {
         role: Role,
     ) -> Result<MemberView, AppError>;
     async fn update_widget(&self, request: &Parts, widget: WidgetSettings) -> Result<WidgetSettings, AppError>;
+
+    async fn integrations(&self, request: &Parts, bot_id: String) -> Result<Integrations, AppError>;
+    async fn set_live_handoff(&self, request: &Parts, bot_id: String, on: bool) -> Result<Integrations, AppError>;
+    async fn verify_helpdesk(
+        &self,
+        request: &Parts,
+        bot_id: String,
+        desk: String,
+        credentials: BTreeMap<String, String>,
+    ) -> Result<Verified, AppError>;
+    async fn connect_helpdesk(
+        &self,
+        request: &Parts,
+        bot_id: String,
+        desk: String,
+        credentials: BTreeMap<String, String>,
+    ) -> Result<Integrations, AppError>;
+    async fn disconnect_helpdesk(&self, request: &Parts, bot_id: String, desk: String) -> Result<Integrations, AppError>;
+    async fn retry_helpdesk(&self, request: &Parts, bot_id: String, conversation_id: String) -> Result<Integrations, AppError>;
 }
 
 /// How the server puts the back end into context.

@@ -35,6 +35,10 @@ pub enum AppError {
     /// 413: over a size limit.
     #[error("{0}")]
     TooLarge(String),
+    /// 422: a help desk (or another outside service) refused what the admin entered;
+    /// the message says what is wrong in plain words.
+    #[error("{0}")]
+    VerificationFailed(String),
     /// 429: slow down; retry after this many seconds.
     #[error("too many requests: try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
@@ -66,6 +70,7 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::TooLarge(_) => "too_large",
+            AppError::VerificationFailed(_) => "verification_failed",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal => "internal",
@@ -82,6 +87,7 @@ impl AppError {
             AppError::NotFound => S::NOT_FOUND,
             AppError::Conflict(_) => S::CONFLICT,
             AppError::TooLarge(_) => S::PAYLOAD_TOO_LARGE,
+            AppError::VerificationFailed(_) => S::UNPROCESSABLE_ENTITY,
             AppError::RateLimited { .. } => S::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => S::SERVICE_UNAVAILABLE,
             AppError::Internal | AppError::Network(_) => S::INTERNAL_SERVER_ERROR,
@@ -125,6 +131,7 @@ impl From<ErrorBody> for AppError {
             "not_found" => AppError::NotFound,
             "conflict" => AppError::Conflict(message),
             "too_large" => AppError::TooLarge(message),
+            "verification_failed" => AppError::VerificationFailed(message),
             "rate_limited" => AppError::RateLimited { retry_after_secs: retry_after.unwrap_or(1) },
             "unavailable" => AppError::Unavailable(message),
             "network" => AppError::Network(message),
@@ -186,6 +193,7 @@ mod tests {
             AppError::NotFound,
             AppError::Conflict("Ana holds this conversation".into()),
             AppError::TooLarge("over 4000 characters".into()),
+            AppError::VerificationFailed("Zendesk refused the API token".into()),
             AppError::RateLimited { retry_after_secs: 7 },
             AppError::Unavailable("database is not answering".into()),
             AppError::Internal,

@@ -1,12 +1,16 @@
 //! `server`'s implementation of `app`'s `Backend` port: authenticates each call from
 //! the request head, then hands it to `handoff` (conversations) or `auth` (accounts).
 
-use std::sync::Arc;
+use std::{collections::BTreeMap, sync::Arc};
 
 use app::{
     auth::api::LoginResponse,
     backend::Backend,
-    domain::{team::Password, ConversationSummary, MemberView, Message, Note, Role, WidgetLook},
+    domain::{
+        helpdesk::{Integrations, Verified},
+        team::Password,
+        ConversationSummary, MemberView, Message, Note, Role, WidgetLook,
+    },
     inbox::api::{ConversationDetail, InboxCounts, InboxFilter},
     settings::api::WidgetSettings,
     widget::api::{HistoryResponse, StartResponse},
@@ -24,7 +28,9 @@ use crate::{
         visitor_token,
     },
     handoff::Handoff,
+    helpdesk::{admin as desks, outbox::Outbox},
     security::{client::ClientAddress, origin::SiteOrigin},
+    store::conversations::ChatbotRecord,
     widget,
 };
 
@@ -51,6 +57,21 @@ impl BatonBackend {
     async fn team_write(&self, request: &Parts) -> Result<Caller, AppError> {
         self.site.check(&request.headers, false)?;
         self.team(request).await
+    }
+
+    /// An admin of the workspace that owns chatbot `bot_id` (403 for agents, 404 for
+    /// another workspace's chatbot). `write`: the call changes something.
+    async fn chatbot_admin(&self, request: &Parts, bot_id: &str, write: bool) -> Result<(Caller, ChatbotRecord), AppError> {
+        let caller = if write { self.team_write(request).await? } else { self.team(request).await? };
+        if caller.member.role != Role::Admin {
+            return Err(AppError::Forbidden("only admins can manage integrations".into()));
+        }
+        let chatbot = desks::chatbot(self.handoff.store(), &caller.workspace_id, bot_id).await?;
+        Ok((caller, chatbot))
+    }
+
+    fn outbox(&self) -> Result<&Outbox, AppError> {
+        self.handoff.outbox().ok_or_else(|| AppError::Unavailable("help desks are not configured on this server".into()))
     }
 }
 
@@ -224,5 +245,47 @@ impl Backend for BatonBackend {
         let chatbot = store.chatbot_by_public_id(&update.bot_id).await.map_err(AppError::internal)?.ok_or(AppError::NotFound)?;
         tracing::info!(member_id = %caller.member.id, bot_id = %update.bot_id, "widget settings changed");
         Ok(widget::settings(&chatbot))
+    }
+
+    async fn integrations(&self, request: &Parts, bot_id: String) -> Result<Integrations, AppError> {
+        let (_, chatbot) = self.chatbot_admin(request, &bot_id, false).await?;
+        desks::integrations(self.handoff.store(), &chatbot).await
+    }
+
+    async fn set_live_handoff(&self, request: &Parts, bot_id: String, on: bool) -> Result<Integrations, AppError> {
+        let (caller, chatbot) = self.chatbot_admin(request, &bot_id, true).await?;
+        desks::set_live_handoff(self.handoff.store(), &chatbot, &caller.member.id, on).await
+    }
+
+    async fn verify_helpdesk(
+        &self,
+        request: &Parts,
+        bot_id: String,
+        desk: String,
+        credentials: BTreeMap<String, String>,
+    ) -> Result<Verified, AppError> {
+        self.chatbot_admin(request, &bot_id, true).await?;
+        desks::verify(self.outbox()?, &desk, &credentials).await
+    }
+
+    async fn connect_helpdesk(
+        &self,
+        request: &Parts,
+        bot_id: String,
+        desk: String,
+        credentials: BTreeMap<String, String>,
+    ) -> Result<Integrations, AppError> {
+        let (caller, chatbot) = self.chatbot_admin(request, &bot_id, true).await?;
+        desks::connect(self.handoff.store(), self.outbox()?, &chatbot, &caller.member.id, &desk, &credentials).await
+    }
+
+    async fn disconnect_helpdesk(&self, request: &Parts, bot_id: String, desk: String) -> Result<Integrations, AppError> {
+        let (caller, chatbot) = self.chatbot_admin(request, &bot_id, true).await?;
+        desks::disconnect(self.handoff.store(), &chatbot, &caller.member.id, &desk).await
+    }
+
+    async fn retry_helpdesk(&self, request: &Parts, bot_id: String, conversation_id: String) -> Result<Integrations, AppError> {
+        let (caller, chatbot) = self.chatbot_admin(request, &bot_id, true).await?;
+        desks::retry(self.handoff.store(), self.outbox()?, &chatbot, &caller.member.id, &conversation_id).await
     }
 }

@@ -174,6 +174,29 @@ pub struct Settings {
     /// Log output: human-readable text or one JSON object per line.
     #[arg(long, env = "BATON_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// The key that seals help-desk credentials at rest: 32 bytes as 64 hex digits or
+    /// base64 (`openssl rand -hex 32`). Unset: `secret.key` in the data directory,
+    /// generated on first start (back it up with the database).
+    #[arg(long, env = "BATON_SECRET_KEY", hide_env_values = true, value_parser = secret)]
+    pub secret_key: Option<SecretString>,
+
+    /// Earlier secret keys, comma-separated, while rotating: values sealed with them
+    /// still open, and are sealed again with BATON_SECRET_KEY at start.
+    #[arg(long, env = "BATON_PREVIOUS_SECRET_KEYS", hide_env_values = true, value_delimiter = ',', value_parser = secret)]
+    pub previous_secret_keys: Vec<SecretString>,
+
+    /// Tests only: send every help-desk call to this loopback origin
+    /// (http://127.0.0.1:PORT) instead of the vendors' hosts. Refused unless BATON_ADDR
+    /// is loopback too.
+    #[arg(long, env = "BATON_HELPDESK_TEST_ORIGIN")]
+    pub helpdesk_test_origin: Option<String>,
+
+    /// Seconds an instance holds an escalation it is sending to a help desk; past
+    /// that, another instance presumes it gone and sends it (looking the ticket up
+    /// first, so there is still one ticket).
+    #[arg(long, env = "BATON_HELPDESK_LEASE_SECS", default_value_t = 120)]
+    pub helpdesk_lease_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -245,6 +268,10 @@ impl Settings {
             llm_deadline_secs: 20,
             bot_turn_lease_secs: 30,
             log_format: LogFormat::Text,
+            secret_key: None,
+            previous_secret_keys: Vec::new(),
+            helpdesk_test_origin: None,
+            helpdesk_lease_secs: 120,
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod handoff;
 pub mod health;
+pub mod helpdesk;
 pub mod live;
 pub mod security;
 pub mod startup;

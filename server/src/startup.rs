@@ -50,6 +50,8 @@ use crate::{
         headers::security_headers,
         origin::SiteOrigin,
     },
+    helpdesk::{outbox::Outbox, DeskHttp},
+    security::vault::Vault,
     store::{Backend, Store, StoreError},
     widget,
 };
@@ -80,6 +82,10 @@ pub enum StartError {
     Brain(String),
     #[error("{0}")]
     PublicUrl(String),
+    #[error("the secret key: {0}")]
+    Vault(#[from] crate::security::vault::VaultError),
+    #[error("{0}")]
+    HelpDesks(String),
 }
 
 /// The built-in brain, with the sentence model if it is installed (said once per
@@ -182,12 +188,24 @@ impl Application {
             starts_per_address_per_minute: settings.starts_per_address_per_minute,
             starts_per_chatbot_per_minute: settings.starts_per_chatbot_per_minute,
         };
-        let handoff = Handoff::new(store.clone(), hub.clone(), bus, brain(settings)?, limits, settings.bot_turn_lease());
+        let vault = Vault::open(settings.secret_key.as_ref(), &settings.previous_secret_keys, &settings.data_dir)?;
+        let test_origin = match settings.helpdesk_test_origin.as_deref() {
+            Some(raw) => Some(
+                crate::helpdesk::http::test_origin(raw, local_addr).map_err(|err| StartError::HelpDesks(err.to_string()))?,
+            ),
+            None => None,
+        };
+        let desks = DeskHttp::new(test_origin).map_err(|err| StartError::HelpDesks(err.to_string()))?;
+        let lease = Duration::from_secs(settings.helpdesk_lease_secs.max(1));
+        let outbox = Outbox::new(store.clone(), Arc::new(vault), desks, site.public_url(), lease);
+        let handoff = Handoff::new(store.clone(), hub.clone(), bus, brain(settings)?, limits, settings.bot_turn_lease())
+            .with_outbox(outbox.clone());
         // AI turns owed from before this start (a crash, a restart) are run by the
         // sweep below, whose first round is at once. On SQLite no other instance can be
         // running them, so their leases go now.
         if store.backend() == Backend::Sqlite {
             store.release_bot_leases().await.map_err(StoreError::from)?;
+            store.release_outbox_leases().await.map_err(StoreError::from)?;
         }
         let sign_in = Arc::new(SignInThrottle::new(
             settings.login_attempts_per_minute,
@@ -196,6 +214,8 @@ impl Application {
         let backend = Arc::new(BatonBackend::new(handoff.clone(), site.clone(), sign_in.clone()));
         let sessions = SqlSessionStore::new(store.clone());
         housekeeping.extend([
+            // Escalations on their way to a help desk, from before this start too.
+            tokio::spawn(outbox.run()),
             // Turns owed that nobody runs: from before this start, or another instance
             // died holding them. The first round runs at once.
             tokio::spawn(every(BOT_TURN_SWEEP, {

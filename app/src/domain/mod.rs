@@ -4,6 +4,7 @@
 
 pub mod clock;
 pub mod conversation;
+pub mod helpdesk;
 pub mod live;
 pub mod message;
 pub mod team;

@@ -1,12 +1,18 @@
 //! `/api/v1/team/*` and `/api/v1/settings/*`: admins manage their workspace's members
 //! and chatbots.
 
+use std::collections::BTreeMap;
+
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{
     wire::ApiJson,
-    domain::{team::Password, LauncherPosition, MemberView, Role},
+    domain::{
+        helpdesk::{Integrations, Verified},
+        team::Password,
+        LauncherPosition, MemberView, Role,
+    },
     error::AppError,
 };
 
@@ -50,4 +56,69 @@ pub struct WidgetSettingsResponse {
 pub async fn update_widget(widget: WidgetSettings) -> Result<WidgetSettingsResponse, AppError> {
     let (backend, request) = crate::backend::backend()?;
     Ok(WidgetSettingsResponse { widget: backend.update_widget(&request, widget).await? })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationsResponse {
+    pub integrations: Integrations,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyResponse {
+    pub verified: Verified,
+}
+
+/// `POST /api/v1/settings/integrations`: Live Agent Handoff and each help desk's card.
+/// Admins only (403 otherwise); another workspace's chatbot is 404.
+#[server(prefix = "/api/v1", endpoint = "settings/integrations", input = ApiJson)]
+pub async fn get_integrations(bot_id: String) -> Result<IntegrationsResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(IntegrationsResponse { integrations: backend.integrations(&request, bot_id).await? })
+}
+
+/// `POST /api/v1/settings/live-handoff`: escalations go to the Inbox (on) or to the
+/// first connected help desk (off).
+#[server(prefix = "/api/v1", endpoint = "settings/live-handoff", input = ApiJson)]
+pub async fn set_live_handoff(bot_id: String, on: bool) -> Result<IntegrationsResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(IntegrationsResponse { integrations: backend.set_live_handoff(&request, bot_id, on).await? })
+}
+
+/// `POST /api/v1/settings/helpdesk/verify`: checks a desk's Connect form with the
+/// vendor and answers what it read (the account, the choices), storing nothing. A
+/// refusal is 422 `verification_failed` with the reason.
+#[server(prefix = "/api/v1", endpoint = "settings/helpdesk/verify", input = ApiJson)]
+pub async fn verify_helpdesk(
+    bot_id: String,
+    desk: String,
+    credentials: BTreeMap<String, String>,
+) -> Result<VerifyResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(VerifyResponse { verified: backend.verify_helpdesk(&request, bot_id, desk, credentials).await? })
+}
+
+/// `POST /api/v1/settings/helpdesk/connect`: verifies again, then stores the
+/// credentials sealed (they are never answered back).
+#[server(prefix = "/api/v1", endpoint = "settings/helpdesk/connect", input = ApiJson)]
+pub async fn connect_helpdesk(
+    bot_id: String,
+    desk: String,
+    credentials: BTreeMap<String, String>,
+) -> Result<IntegrationsResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(IntegrationsResponse { integrations: backend.connect_helpdesk(&request, bot_id, desk, credentials).await? })
+}
+
+/// `POST /api/v1/settings/helpdesk/disconnect`: deletes the desk's credentials.
+#[server(prefix = "/api/v1", endpoint = "settings/helpdesk/disconnect", input = ApiJson)]
+pub async fn disconnect_helpdesk(bot_id: String, desk: String) -> Result<IntegrationsResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(IntegrationsResponse { integrations: backend.disconnect_helpdesk(&request, bot_id, desk).await? })
+}
+
+/// `POST /api/v1/settings/helpdesk/retry`: sends a conversation's failed handoff again.
+#[server(prefix = "/api/v1", endpoint = "settings/helpdesk/retry", input = ApiJson)]
+pub async fn retry_helpdesk(bot_id: String, conversation_id: String) -> Result<IntegrationsResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(IntegrationsResponse { integrations: backend.retry_helpdesk(&request, bot_id, conversation_id).await? })
 }

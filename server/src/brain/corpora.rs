@@ -106,7 +106,7 @@ fn hashed_split(text: &str) -> Split {
     for byte in text.trim().to_lowercase().bytes() {
         hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
     }
-    if hash % 5 == 0 {
+    if hash.is_multiple_of(5) {
         Split::HeldOut
     } else {
         Split::Train

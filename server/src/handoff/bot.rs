@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use app::{
     domain::{
+        helpdesk::Desk,
         text::{email_in, EmailAnswer},
-        AuthorKind, Command, State,
+        AuthorKind, Command, EscalationReason, State,
     },
     AppError,
 };
@@ -14,6 +15,7 @@ use super::{
     bot_author,
     engine::{Change, Pending},
     escalation::{self, PendingEscalation},
+    route::{route, Route},
     Handoff, Typist,
 };
 use crate::{
@@ -131,7 +133,10 @@ impl Handoff {
             BotTurn::Reply(text) => {
                 self.apply(conversation, Change::by_the_bot(Command::BotReply).say(say(text))).await?;
             }
-            BotTurn::Escalate { reason, summary, reply, topic } if chatbot.live_handoff => {
+            BotTurn::Escalate { reason, summary, .. } if self.route_of(&chatbot).await? == Route::Nobody => {
+                self.apply(conversation, nobody_can_take_it(say, reason, summary)).await?;
+            }
+            BotTurn::Escalate { reason, summary, reply, topic } => {
                 let pending = PendingEscalation { reason, summary, topic };
                 // An email given at start, or earlier in the chat, is reused: never asked twice.
                 let known = conversation.visitor.email.clone().or_else(|| {
@@ -153,17 +158,21 @@ impl Handoff {
                     }
                 }
             }
-            BotTurn::Escalate { reason, summary, .. } => {
-                // No one can take over: say so honestly, and keep the request on record.
-                let honest = "I'm sorry: nobody from our team can join this chat right now. I've noted your \
-                              request, and I'm happy to keep helping in the meantime."
-                    .to_owned();
-                let mut change = Change::by_the_bot(Command::BotReply).say(say(honest));
-                change.escalation = Some((reason, summary));
-                self.apply(conversation, change).await?;
-            }
         }
         Ok(())
+    }
+
+    /// Where an escalation of `chatbot` goes now (settings may change between asking
+    /// for the email and getting it, so this is asked again at the handoff).
+    async fn route_of(&self, chatbot: &ChatbotRecord) -> Result<Route, AppError> {
+        if chatbot.live_handoff {
+            return Ok(Route::Inbox);
+        }
+        let connected: Vec<Desk> = match self.outbox {
+            Some(_) => self.store.connections(&chatbot.id).await.map_err(AppError::internal)?.iter().map(|c| c.desk).collect(),
+            None => Vec::new(),
+        };
+        Ok(route(chatbot.live_handoff, &connected))
     }
 
     /// Hands the conversation to the team: the bot confirms (after `acknowledgement`,
@@ -177,17 +186,49 @@ impl Handoff {
         acknowledgement: Option<String>,
     ) -> Result<(), AppError> {
         let name = escalation::first_name(conversation.visitor.name.as_deref(), email);
-        let confirmation = escalation::passed_along(name.as_deref(), email, pending.topic.as_deref());
+        let route = self.route_of(chatbot).await?;
+        let (command, confirmation) = match route {
+            Route::Inbox => {
+                (Command::Escalate, escalation::passed_along(name.as_deref(), email, pending.topic.as_deref()))
+            }
+            Route::HelpDesk(_) => (Command::HandOff, escalation::shared_with_desk(name.as_deref(), email)),
+            Route::Nobody => {
+                let say = |text: String| Pending::from(bot_author(&chatbot.name), text);
+                let mut change = nobody_can_take_it(say, pending.reason, pending.summary);
+                change.pending_escalation = Some(None);
+                change.visitor_email = Some(email.to_owned());
+                self.apply(conversation, change).await?;
+                return Ok(());
+            }
+        };
         let text = match acknowledgement {
             Some(ack) => format!("{ack} {confirmation}"),
             None => confirmation,
         };
         let bot = Pending::from(bot_author(&chatbot.name), text);
-        let mut change = Change::by_the_bot(Command::Escalate).say(bot);
+        let mut change = Change::by_the_bot(command).say(bot);
+        if let Route::HelpDesk(desk) = route {
+            change.to_desk = Some(desk);
+        }
         change.escalation = Some((pending.reason, pending.summary));
         change.pending_escalation = Some(None);
         change.visitor_email = Some(email.to_owned());
         self.apply(conversation, change).await?;
         Ok(())
     }
+}
+
+/// No one can take over (live handoff off, no desk connected): the bot says so
+/// honestly, and the request stays on record.
+fn nobody_can_take_it(
+    say: impl Fn(String) -> Pending,
+    reason: EscalationReason,
+    summary: String,
+) -> Change<'static> {
+    let honest = "I'm sorry: nobody from our team can join this chat right now. I've noted your request, and I'm \
+                  happy to keep helping in the meantime."
+        .to_owned();
+    let mut change = Change::by_the_bot(Command::BotReply).say(say(honest));
+    change.escalation = Some((reason, summary));
+    change
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use app::{
     domain::{
+        helpdesk::Desk,
         live::{TeamEvent, VisitorEvent},
         Ask, Author, AuthorKind, Command, EscalationReason, Message, Outcome, State,
     },
@@ -19,7 +20,8 @@ use crate::{
     live::bus::Announcement,
     store::{
         conversations::{append_message, change_state, BotTurnDue, ConversationRecord, NewMessage, StateChange},
-        now_ms,
+        helpdesks::{insert_outbox, NewOutbox},
+        new_id, now_ms,
     },
 };
 
@@ -64,6 +66,9 @@ pub(super) struct Change<'a> {
     /// The AI turn this change ends (set by the bot's own changes). A visitor message
     /// the AI must answer records its owed turn by itself, in the same transaction.
     pub ends_bot_turn: bool,
+    /// The help desk this escalation goes to: its outbox row is written in the same
+    /// transaction, and the dispatcher woken after commit.
+    pub to_desk: Option<Desk>,
 }
 
 impl<'a> Change<'a> {
@@ -76,6 +81,7 @@ impl<'a> Change<'a> {
             pending_escalation: None,
             visitor_email: None,
             ends_bot_turn: false,
+            to_desk: None,
         }
     }
 
@@ -139,8 +145,16 @@ impl Handoff {
     }
 
     pub(super) async fn apply(&self, mut current: ConversationRecord, change: Change<'_>) -> Result<Applied, AppError> {
-        let Change { command, actor, messages: pending, escalation, pending_escalation, visitor_email, ends_bot_turn } =
-            change;
+        let Change {
+            command,
+            actor,
+            messages: pending,
+            escalation,
+            pending_escalation,
+            visitor_email,
+            ends_bot_turn,
+            to_desk,
+        } = change;
         for attempt in 0..MAX_ATTEMPTS {
             let outcome = decide(&current.state, &command)?;
             let now = now_ms();
@@ -190,7 +204,24 @@ impl Handoff {
                     Err(err) => return Err(AppError::internal(err)),
                 }
             }
+            if let Some(desk) = to_desk {
+                let id = new_id("esc");
+                let row = NewOutbox {
+                    id: &id,
+                    conversation_id: &current.id,
+                    workspace_id: &current.workspace_id,
+                    chatbot_id: &current.chatbot_id,
+                    desk,
+                    now,
+                };
+                insert_outbox(&mut tx, row).await.map_err(AppError::internal)?;
+            }
             tx.commit().await.map_err(AppError::internal)?;
+            if to_desk.is_some() {
+                if let Some(outbox) = &self.outbox {
+                    outbox.wake();
+                }
+            }
             let conversation = self.reload(&current.id).await?.ok_or(AppError::NotFound)?;
             self.publish(&current, &conversation, &messages);
             return Ok(Applied { conversation, messages, outcome });

@@ -48,6 +48,13 @@ pub fn passed_along(name: Option<&str>, email: &str, topic: Option<&str>) -> Str
     )
 }
 
+/// The confirmation once the conversation is a ticket in the team's help desk (the
+/// seed's words, with the address).
+pub fn shared_with_desk(name: Option<&str>, email: &str) -> String {
+    let thanks = name.map_or_else(|| "Thanks.".to_owned(), |name| format!("Thanks, {name}."));
+    format!("{thanks} I've shared this with our support team. They'll follow up at {email}.")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +77,9 @@ mod tests {
              and they'll follow up at jordan@acme.com shortly. Is there anything else I can help with in the meantime?"
         );
         assert!(passed_along(None, "a@b.co", None).starts_with("Thanks. I've passed this along to our support team, and"));
+        assert_eq!(
+            shared_with_desk(Some("Jordan"), "jordan@acme.com"),
+            "Thanks, Jordan. I've shared this with our support team. They'll follow up at jordan@acme.com."
+        );
     }
 }

@@ -6,6 +6,7 @@
 mod bot;
 mod engine;
 pub mod escalation;
+pub mod route;
 mod team;
 mod visitor;
 
@@ -21,6 +22,7 @@ use app::{
 
 use crate::{
     brain::{knowledge::KnowledgeCache, Brain},
+    helpdesk::outbox::Outbox,
     live::{
         bus::{Announcement, Bus},
         hub::Hub,
@@ -75,6 +77,8 @@ pub struct Handoff {
     /// How long an instance may take over an AI turn before another may presume it gone.
     bot_lease: Duration,
     bot_turns: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    /// Where escalations to help desks go; without it, help-desk mode is off.
+    outbox: Option<Outbox>,
 }
 
 impl Handoff {
@@ -92,7 +96,27 @@ impl Handoff {
             starts_per_chatbot: RateLimiter::per_minute(limits.starts_per_chatbot_per_minute),
             typing: RateLimiter::one_per(TYPING_EVERY),
         });
-        Handoff { store, hub, bus, brain, knowledge: Arc::default(), limits, bot_lease, bot_turns: Arc::default() }
+        Handoff {
+            store,
+            hub,
+            bus,
+            brain,
+            knowledge: Arc::default(),
+            limits,
+            bot_lease,
+            bot_turns: Arc::default(),
+            outbox: None,
+        }
+    }
+
+    /// Escalations routed to a help desk are sent by `outbox`.
+    pub fn with_outbox(mut self, outbox: Outbox) -> Handoff {
+        self.outbox = Some(outbox);
+        self
+    }
+
+    pub fn outbox(&self) -> Option<&Outbox> {
+        self.outbox.as_ref()
     }
 
     /// Someone is typing: always to the team; to the visitor too when `to_visitor`

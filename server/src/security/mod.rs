@@ -7,3 +7,4 @@ pub mod client;
 pub mod headers;
 pub mod origin;
 pub mod rate_limit;
+pub mod vault;

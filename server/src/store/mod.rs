@@ -5,6 +5,7 @@
 //! backend) absorb it. Times are stored as integer milliseconds since the Unix epoch.
 
 pub mod conversations;
+pub mod helpdesks;
 pub mod knowledge;
 pub mod members;
 pub mod sessions;

@@ -5,11 +5,13 @@ mod helpers;
 
 mod accounts;
 mod brain;
+mod contract;
 mod durability;
 mod embed;
 mod escalation;
 mod first_start;
 mod health;
+mod helpdesk;
 mod inbox;
 mod live;
 mod openai;

@@ -122,9 +122,9 @@ impl Classifier {
                 }
                 if features.dense.len() == dense_len {
                     for (i, value) in features.dense.iter().enumerate() {
-                        for k in 0..K {
+                        for (k, grad) in gradient.iter().enumerate() {
                             let at = i * K + k;
-                            let g = gradient[k] * value + settings.l2 * model.dense[at];
+                            let g = grad * value + settings.l2 * model.dense[at];
                             dense_g[at] += g * g;
                             model.dense[at] -= lr * g / dense_g[at].sqrt();
                         }

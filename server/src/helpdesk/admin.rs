@@ -1,0 +1,153 @@
+//! What admins do in Settings → Integrations: read the cards, turn Live Agent
+//! Handoff on or off, verify a desk's form (storing nothing), connect (verify again,
+//! then seal and store), disconnect, and retry a failed dispatch. Every call is
+//! scoped to the caller's workspace: another workspace's chatbot is `NotFound`.
+
+use std::collections::BTreeMap;
+
+use app::{
+    domain::helpdesk::{Desk, DeskCard, Integrations, LastDispatch, Verified, PRIORITY},
+    AppError,
+};
+
+use super::{connector, outbox::Outbox, Form};
+use crate::{
+    handoff::route::{route, Route},
+    store::{
+        conversations::ChatbotRecord,
+        helpdesks::{connection_context, ConnectionRecord},
+        now_ms, rfc3339, Store,
+    },
+};
+
+/// The caller's chatbot `bot_id`, or `NotFound`.
+pub async fn chatbot(store: &Store, workspace_id: &str, bot_id: &str) -> Result<ChatbotRecord, AppError> {
+    let chatbot = store.chatbot_by_public_id(bot_id).await.map_err(AppError::internal)?;
+    chatbot.filter(|c| c.workspace_id == workspace_id).ok_or(AppError::NotFound)
+}
+
+pub async fn integrations(store: &Store, chatbot: &ChatbotRecord) -> Result<Integrations, AppError> {
+    let connections = store.connections(&chatbot.id).await.map_err(AppError::internal)?;
+    let connected: Vec<Desk> = connections.iter().map(|c| c.desk).collect();
+    let active = match route(chatbot.live_handoff, &connected) {
+        Route::HelpDesk(desk) => Some(desk),
+        Route::Inbox | Route::Nobody => None,
+    };
+    let mut desks = Vec::with_capacity(PRIORITY.len());
+    for desk in PRIORITY {
+        let connection = connections.iter().find(|c| c.desk == desk);
+        let last = store.last_dispatch(&chatbot.id, desk).await.map_err(AppError::internal)?;
+        desks.push(DeskCard {
+            desk,
+            connected: connection.is_some(),
+            account: connection.map(|c| c.account.clone()),
+            since: connection.map(|c| rfc3339(c.connected_at)),
+            secret_hint: connection.and_then(|c| c.secret_hint.clone()),
+            active: active == Some(desk),
+            last_dispatch: last.map(|row| LastDispatch {
+                conversation_id: row.conversation_id,
+                status: row.status.as_str().to_owned(),
+                ticket_url: row.ticket_url,
+                error: row.last_error.filter(|_| row.status != crate::store::helpdesks::OutboxStatus::Sent),
+                at: rfc3339(row.updated_at),
+            }),
+        });
+    }
+    Ok(Integrations { bot_id: chatbot.public_id.clone(), live_handoff: chatbot.live_handoff, desks })
+}
+
+fn desk_of(name: &str) -> Result<Desk, AppError> {
+    Desk::parse(name).ok_or_else(|| {
+        let known: Vec<&str> = PRIORITY.iter().map(|d| d.as_str()).collect();
+        AppError::InvalidInput(format!("desk: {name:?} is not one of {}", known.join(", ")))
+    })
+}
+
+/// Checks the form with the vendor. `partial`: the choices may still be open.
+async fn checked(
+    outbox: &Outbox,
+    desk: &str,
+    credentials: &BTreeMap<String, String>,
+    partial: bool,
+) -> Result<(Form, Verified), AppError> {
+    let desk = desk_of(desk)?;
+    let mut form = Form::parse(desk, credentials, partial)?;
+    let connector = connector(desk)
+        .ok_or_else(|| AppError::InvalidInput(format!("desk: Baton cannot connect to {} yet", desk.label())))?;
+    let verified =
+        connector.verify(outbox.http(), &mut form).await.map_err(|err| AppError::VerificationFailed(err.0))?;
+    Ok((form, verified))
+}
+
+pub async fn verify(outbox: &Outbox, desk: &str, credentials: &BTreeMap<String, String>) -> Result<Verified, AppError> {
+    checked(outbox, desk, credentials, true).await.map(|(_, verified)| verified)
+}
+
+pub async fn connect(
+    store: &Store,
+    outbox: &Outbox,
+    chatbot: &ChatbotRecord,
+    member_id: &str,
+    desk: &str,
+    credentials: &BTreeMap<String, String>,
+) -> Result<Integrations, AppError> {
+    let (form, verified) = checked(outbox, desk, credentials, false).await?;
+    let record = ConnectionRecord {
+        chatbot_id: chatbot.id.clone(),
+        desk: form.desk,
+        account: verified.account,
+        secret_hint: form.secret_hint(),
+        sealed: outbox.vault().seal(&form.to_json(), &connection_context(&chatbot.id, form.desk)),
+        connected_by: member_id.to_owned(),
+        connected_at: now_ms(),
+    };
+    store.save_connection(&record).await.map_err(AppError::internal)?;
+    tracing::info!(member_id, bot_id = %chatbot.public_id, desk = form.desk.as_str(), "help desk connected");
+    integrations(store, chatbot).await
+}
+
+pub async fn disconnect(
+    store: &Store,
+    chatbot: &ChatbotRecord,
+    member_id: &str,
+    desk: &str,
+) -> Result<Integrations, AppError> {
+    let desk = desk_of(desk)?;
+    if !store.delete_connection(&chatbot.id, desk).await.map_err(AppError::internal)? {
+        return Err(AppError::Conflict(format!("{} is not connected", desk.label())));
+    }
+    tracing::info!(member_id, bot_id = %chatbot.public_id, desk = desk.as_str(), "help desk disconnected");
+    integrations(store, chatbot).await
+}
+
+pub async fn set_live_handoff(
+    store: &Store,
+    chatbot: &ChatbotRecord,
+    member_id: &str,
+    on: bool,
+) -> Result<Integrations, AppError> {
+    if !store.set_live_handoff(&chatbot.workspace_id, &chatbot.public_id, on).await.map_err(AppError::internal)? {
+        return Err(AppError::NotFound);
+    }
+    tracing::info!(member_id, bot_id = %chatbot.public_id, on, "live agent handoff changed");
+    let chatbot = store.chatbot_by_id(&chatbot.id).await.map_err(AppError::internal)?.ok_or(AppError::NotFound)?;
+    integrations(store, &chatbot).await
+}
+
+/// Sends a failed dispatch of this chatbot's conversation again.
+pub async fn retry(
+    store: &Store,
+    outbox: &Outbox,
+    chatbot: &ChatbotRecord,
+    member_id: &str,
+    conversation_id: &str,
+) -> Result<Integrations, AppError> {
+    let row = store.outbox_of_conversation(conversation_id).await.map_err(AppError::internal)?;
+    let row = row.filter(|r| r.chatbot_id == chatbot.id).ok_or(AppError::NotFound)?;
+    if !store.outbox_requeue(&row.id, now_ms()).await.map_err(AppError::internal)? {
+        return Err(AppError::Conflict("this handoff has not failed: there is nothing to retry".into()));
+    }
+    tracing::info!(member_id, bot_id = %chatbot.public_id, conversation_id, "help-desk dispatch retried");
+    outbox.wake();
+    integrations(store, chatbot).await
+}

@@ -1,0 +1,280 @@
+//! The one HTTP client every connector uses, and the rules of what it may call.
+//!
+//! rustls, no redirects (a redirect could carry credentials anywhere), no proxy from
+//! the environment, connect and request timeouts, answers read up to `MAX_ANSWER`
+//! bytes. Every URL is built from a vendor's own host pattern and a value the admin
+//! typed that was checked against it (`subdomain`), and names are resolved by a
+//! resolver that refuses loopback, private, link-local and other non-public
+//! addresses: no field, and no DNS answer, can make Baton call 127.0.0.1,
+//! 169.254.169.254 or 10.x.
+//!
+//! Tests point every desk at one local server with `BATON_HELPDESK_TEST_ORIGIN`
+//! (`http://127.0.0.1:PORT`): only a loopback origin is accepted, and the server
+//! refuses to start with it unless it also listens on loopback only.
+
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+    time::Duration,
+};
+
+use http::{HeaderMap, StatusCode};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+/// Largest answer read from a vendor; more is an error, not a longer wait.
+pub const MAX_ANSWER: usize = 1024 * 1024;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+
+#[derive(Debug, thiserror::Error)]
+pub enum OriginError {
+    #[error("BATON_HELPDESK_TEST_ORIGIN must be http://127.0.0.1:PORT or http://[::1]:PORT, not {0}")]
+    NotLoopback(String),
+    #[error(
+        "BATON_HELPDESK_TEST_ORIGIN is for tests: it cannot be combined with BATON_ADDR {0}, which is not loopback"
+    )]
+    PublicListener(SocketAddr),
+}
+
+/// The test-only origin, checked: loopback only, and only for a loopback server.
+pub fn test_origin(raw: &str, listen: SocketAddr) -> Result<String, OriginError> {
+    let url = url::Url::parse(raw).map_err(|_| OriginError::NotLoopback(raw.to_owned()))?;
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        _ => false,
+    };
+    if !loopback || url.scheme() != "http" || url.path() != "/" || url.query().is_some() {
+        return Err(OriginError::NotLoopback(raw.to_owned()));
+    }
+    if !listen.ip().is_loopback() {
+        return Err(OriginError::PublicListener(listen));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// Whether Baton may connect to `ip` on behalf of a connector.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.is_multicast()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b)) // carrier-grade NAT
+                || (a == 198 && (b == 18 || b == 19)) // benchmarking
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00 // unique local
+                || (first & 0xffc0) == 0xfe80 // link local
+                || first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
+        }
+    }
+}
+
+/// Resolves with the system resolver and keeps only public addresses.
+struct PublicOnly;
+
+impl Resolve for PublicOnly {
+    fn resolve(&self, name: Name) -> Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 443)).await?.collect();
+            let public: Vec<SocketAddr> = found.into_iter().filter(|a| is_public(a.ip())).collect();
+            if public.is_empty() {
+                let refused = std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    format!("{host} does not resolve to a public address"),
+                );
+                return Err(Box::new(refused) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(public.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// What a vendor answered, with the body read (up to `MAX_ANSWER`).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+/// Why a call got no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum Transport {
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    #[error("the answer is larger than {MAX_ANSWER} bytes")]
+    TooLarge,
+    #[error("the request failed: {0}")]
+    Other(String),
+}
+
+fn transport(err: reqwest::Error) -> Transport {
+    if err.is_timeout() {
+        Transport::Timeout(REQUEST_TIMEOUT)
+    } else if err.is_connect() {
+        // The source chain says why (refused, no public address, TLS), never a credential.
+        let mut reason = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(inner) = source {
+            reason = inner.to_string();
+            source = inner.source();
+        }
+        Transport::Connect(reason)
+    } else {
+        Transport::Other(err.without_url().to_string())
+    }
+}
+
+#[derive(Clone)]
+pub struct DeskHttp {
+    client: reqwest::Client,
+    /// Tests: every vendor origin is replaced by this loopback one.
+    test_origin: Option<Arc<str>>,
+}
+
+impl DeskHttp {
+    pub fn new(test_origin: Option<String>) -> Result<DeskHttp, reqwest::Error> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("baton/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT);
+        if test_origin.is_none() {
+            builder = builder.https_only(true).dns_resolver(Arc::new(PublicOnly));
+        }
+        Ok(DeskHttp { client: builder.build()?, test_origin: test_origin.map(Arc::from) })
+    }
+
+    /// `https://{host}{path}`, or the test origin with the same path.
+    pub fn url(&self, host: &str, path: &str) -> String {
+        match &self.test_origin {
+            Some(origin) => format!("{origin}{path}"),
+            None => format!("https://{host}{path}"),
+        }
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Sends `request` and reads the answer, however it ends.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<Answer, Transport> {
+        let mut response = request.send().await.map_err(transport)?;
+        let (status, headers) = (response.status(), response.headers().clone());
+        if response.content_length().is_some_and(|n| n > MAX_ANSWER as u64) {
+            return Err(Transport::TooLarge);
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if body.len() + chunk.len() > MAX_ANSWER {
+                return Err(Transport::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Answer { status, headers, body })
+    }
+}
+
+/// How long a vendor asked us to wait: `Retry-After` in seconds (Zendesk sends it
+/// as text too), or Intercom's `X-RateLimit-Reset` (a Unix time), capped at an hour.
+pub fn retry_after(headers: &HeaderMap, now_unix: u64) -> Option<Duration> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let seconds = header("retry-after")
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| s.ceil() as u64)
+        .or_else(|| {
+            header("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok()).map(|reset| reset.saturating_sub(now_unix))
+        })?;
+    Some(Duration::from_secs(seconds.min(3600)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_public_addresses_may_be_called() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+            "255.255.255.255",
+        ] {
+            let ip: IpAddr = private.parse().unwrap_or_else(|e| panic!("{private}: {e}"));
+            assert!(!is_public(ip), "{private}");
+        }
+        for public in ["104.16.51.111", "52.1.2.3", "2606:4700::6810:3e6f"] {
+            let ip: IpAddr = public.parse().unwrap_or_else(|e| panic!("{public}: {e}"));
+            assert!(is_public(ip), "{public}");
+        }
+    }
+
+    #[test]
+    fn the_test_origin_is_loopback_only_and_only_for_a_loopback_server() {
+        let local: SocketAddr = ([127, 0, 0, 1], 3000).into();
+        let public: SocketAddr = ([0, 0, 0, 0], 3000).into();
+        assert_eq!(test_origin("http://127.0.0.1:4010", local).ok().as_deref(), Some("http://127.0.0.1:4010"));
+        assert!(test_origin("http://[::1]:4010/", local).is_ok());
+        for bad in [
+            "http://10.0.0.1:80",
+            "http://localhost:80",
+            "https://127.0.0.1:80",
+            "http://169.254.169.254",
+            "http://127.0.0.1:80/api",
+            "nonsense",
+        ] {
+            assert!(matches!(test_origin(bad, local), Err(OriginError::NotLoopback(_))), "{bad}");
+        }
+        assert!(matches!(test_origin("http://127.0.0.1:4010", public), Err(OriginError::PublicListener(_))));
+    }
+
+    #[test]
+    fn waits_come_from_retry_after_or_the_rate_limit_reset() {
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", "7".parse().unwrap_or_else(|e| panic!("{e}")));
+        assert_eq!(retry_after(&headers, 0), Some(Duration::from_secs(7)));
+        let mut headers = HeaderMap::new();
+        headers.insert("x-ratelimit-reset", "1000010".parse().unwrap_or_else(|e| panic!("{e}")));
+        assert_eq!(retry_after(&headers, 1_000_000), Some(Duration::from_secs(10)));
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", "99999999".parse().unwrap_or_else(|e| panic!("{e}")));
+        assert_eq!(retry_after(&headers, 0), Some(Duration::from_secs(3600)));
+        assert_eq!(retry_after(&HeaderMap::new(), 0), None);
+    }
+}

@@ -1,0 +1,499 @@
+//! Help-desk mode against a local fake of Zendesk that follows the vendor's documented
+//! requests and answers (`../shared/helpdesks.md`): verify and its traps, connect,
+//! the routing of an escalation to a ticket, retries, permanent failures, and the
+//! admin's Retry. The fake counts the tickets it was asked for.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use axum::{
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
+use base64::Engine;
+use serde_json::{json, Value};
+
+use crate::{
+    escalation::say,
+    helpers::{
+        inspect, postgres_admin_url, spawn_app_with, test_settings, Db, TestApp, TestDatabase, ADMIN_EMAIL,
+        ADMIN_PASSWORD,
+    },
+    on_both_databases,
+    process::{read_banner, server_command, terminate_and_wait},
+};
+
+pub const AGENT_EMAIL: &str = "agent@acme.test";
+pub const API_TOKEN: &str = "zd-canary-token-4821";
+
+/// One scripted answer to the next ticket creation: status, headers, body.
+type Scripted = (u16, Vec<(&'static str, String)>, Value);
+
+#[derive(Default)]
+pub struct FakeZendesk {
+    pub tickets: Vec<Value>,
+    /// Idempotency-Key → ticket id, as Zendesk keeps them.
+    keys: HashMap<String, u64>,
+    pub script: VecDeque<Scripted>,
+    pub create_calls: usize,
+    pub bodies: Vec<String>,
+    /// A process to SIGKILL once a ticket is created, before the answer goes back:
+    /// the sender dies between the vendor's 201 and recording it.
+    pub kill_after_create: Option<u32>,
+}
+
+type Shared = Arc<Mutex<FakeZendesk>>;
+
+fn signed_in(headers: &HeaderMap) -> bool {
+    let expected = base64::engine::general_purpose::STANDARD.encode(format!("{AGENT_EMAIL}/token:{API_TOKEN}"));
+    headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Basic {expected}"))
+}
+
+async fn me(headers: HeaderMap) -> Json<Value> {
+    // Zendesk answers 200 to anyone; bad credentials get the anonymous user.
+    if signed_in(&headers) {
+        Json(json!({"user": {"id": 7001, "name": "Alex Agent", "email": AGENT_EMAIL, "role": "admin"}}))
+    } else {
+        Json(json!({"user": {"id": null, "name": "Anonymous user", "role": "end-user"}}))
+    }
+}
+
+async fn list(
+    State(fake): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if !signed_in(&headers) {
+        return (StatusCode::UNAUTHORIZED, Json(json!({"error": "Couldn't authenticate you"}))).into_response();
+    }
+    let fake = fake.lock().unwrap();
+    let tickets: Vec<&Value> = fake
+        .tickets
+        .iter()
+        .filter(|t| query.get("external_id").is_none_or(|id| t["external_id"].as_str() == Some(id)))
+        .collect();
+    Json(json!({"tickets": tickets, "count": tickets.len()})).into_response()
+}
+
+async fn create(State(fake): State<Shared>, headers: HeaderMap, body: String) -> Response {
+    if !signed_in(&headers) {
+        return (StatusCode::UNAUTHORIZED, Json(json!({"error": "Couldn't authenticate you"}))).into_response();
+    }
+    let mut fake = fake.lock().unwrap();
+    fake.create_calls += 1;
+    fake.bodies.push(body.clone());
+    if let Some((status, extra, answer)) = fake.script.pop_front() {
+        let mut response = (StatusCode::from_u16(status).unwrap(), Json(answer)).into_response();
+        for (name, value) in extra {
+            response.headers_mut().insert(name, value.parse().unwrap());
+        }
+        return response;
+    }
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    if let Some(id) = fake.keys.get(&key) {
+        let ticket = fake.tickets.iter().find(|t| t["id"] == *id).cloned().unwrap();
+        let mut response = (StatusCode::CREATED, Json(json!({"ticket": ticket}))).into_response();
+        response.headers_mut().insert("x-idempotency-lookup", "hit".parse().unwrap());
+        return response;
+    }
+    let Ok(parsed) = serde_json::from_str::<Value>(&body) else {
+        return (StatusCode::BAD_REQUEST, Json(json!({"error": "InvalidJSON"}))).into_response();
+    };
+    let id = 1000 + fake.tickets.len() as u64;
+    let mut ticket = parsed["ticket"].clone();
+    ticket["id"] = json!(id);
+    fake.tickets.push(ticket.clone());
+    if !key.is_empty() {
+        fake.keys.insert(key, id);
+    }
+    if let Some(pid) = fake.kill_after_create.take() {
+        let killed = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap();
+        assert!(killed.success());
+        // Keys live about two hours at Zendesk; this one is gone, as if the retry came later.
+        fake.keys.clear();
+    }
+    (StatusCode::CREATED, Json(json!({"ticket": ticket}))).into_response()
+}
+
+/// The fake on a free loopback port; its origin is what Baton is pointed at.
+pub async fn fake_zendesk() -> (String, Shared) {
+    let fake: Shared = Arc::default();
+    let router = Router::new()
+        .route("/api/v2/users/me.json", get(me))
+        .route("/api/v2/tickets.json", get(list).post(create))
+        .with_state(fake.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.ok() });
+    (origin, fake)
+}
+
+pub fn zendesk_credentials(token: &str) -> Value {
+    json!({"subdomain": "acme", "email": AGENT_EMAIL, "api_token": token})
+}
+
+/// Baton pointed at `origin` for every desk.
+async fn spawn_with_desks(database: &TestDatabase, origin: &str) -> TestApp {
+    let mut settings = test_settings(database);
+    settings.helpdesk_test_origin = Some(origin.to_owned());
+    spawn_app_with(settings).await
+}
+
+async fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn verify_refuses_the_anonymous_user_and_stores_nothing(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let (origin, _fake) = fake_zendesk().await;
+    let app = spawn_with_desks(&database, &origin).await;
+    let admin = app.admin().await;
+
+    let body = json!({"bot_id": "demo", "desk": "zendesk", "credentials": zendesk_credentials("wrong-token")});
+    let (status, answer) = app.call(&admin.client, "settings/helpdesk/verify", body.clone()).await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["error"]["code"], "verification_failed");
+    assert!(answer["error"]["message"].as_str().unwrap().contains("anonymous"), "{answer}");
+    let (status, answer) = app.call(&admin.client, "settings/helpdesk/connect", body).await;
+    assert_eq!(status, 422, "{answer}");
+
+    let good = json!({"bot_id": "demo", "desk": "zendesk", "credentials": zendesk_credentials(API_TOKEN)});
+    let (status, answer) = app.call(&admin.client, "settings/helpdesk/verify", good).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["verified"]["account"], format!("Alex Agent <{AGENT_EMAIL}> at acme.zendesk.com"));
+
+    let store = inspect(&database).await;
+    let stored: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM helpdesk_connections").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(stored, 0, "verify stores nothing");
+    app.stop().await;
+}
+
+async fn a_connected_desk_shows_its_account_never_its_secret(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let (origin, _fake) = fake_zendesk().await;
+    let app = spawn_with_desks(&database, &origin).await;
+    let admin = app.admin().await;
+
+    let body = json!({"bot_id": "demo", "desk": "zendesk", "credentials": zendesk_credentials(API_TOKEN)});
+    let (status, answer) = app.call(&admin.client, "settings/helpdesk/connect", body).await;
+    assert_eq!(status, 200, "{answer}");
+    let text = answer.to_string();
+    assert!(!text.contains(API_TOKEN), "the token came back: {text}");
+    let card = &answer["integrations"]["desks"][0];
+    assert_eq!(card["desk"], "zendesk");
+    assert_eq!(card["connected"], true);
+    assert_eq!(card["secret_hint"], "4821");
+    // Live handoff is on for the demo: the Inbox takes escalations, the desk waits.
+    assert_eq!(answer["integrations"]["live_handoff"], true);
+    assert_eq!(card["active"], false);
+
+    let (status, answer) =
+        app.call(&admin.client, "settings/live-handoff", json!({"bot_id": "demo", "on": false})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["integrations"]["desks"][0]["active"], true);
+
+    let (status, answer) = app.call(&admin.client, "settings/integrations", json!({"bot_id": "demo"})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(!answer.to_string().contains(API_TOKEN));
+
+    // At rest the token is sealed: not in the database in plaintext.
+    let store = inspect(&database).await;
+    let sealed: String =
+        sqlx::query_scalar("SELECT sealed FROM helpdesk_connections").fetch_one(store.pool()).await.unwrap();
+    assert!(sealed.starts_with("v1.") && !sealed.contains(API_TOKEN) && !sealed.contains("acme"), "{sealed}");
+
+    let (status, answer) =
+        app.call(&admin.client, "settings/helpdesk/disconnect", json!({"bot_id": "demo", "desk": "zendesk"})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["integrations"]["desks"][0]["connected"], false);
+    let (status, _) =
+        app.call(&admin.client, "settings/helpdesk/disconnect", json!({"bot_id": "demo", "desk": "zendesk"})).await;
+    assert_eq!(status, 409);
+    app.stop().await;
+}
+
+async fn bad_input_is_named_and_other_workspaces_and_agents_are_refused(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let (origin, fake) = fake_zendesk().await;
+    let app = spawn_with_desks(&database, &origin).await;
+    let admin = app.admin().await;
+
+    let cases = [
+        (json!({"bot_id": "demo", "desk": "jira", "credentials": {}}), "desk"),
+        (
+            json!({"bot_id": "demo", "desk": "zendesk", "credentials": zendesk_credentials(API_TOKEN).as_object().map(|c| { let mut c = c.clone(); c.insert("subdomain".into(), json!("169.254.169.254")); c })}),
+            "subdomain",
+        ),
+        (
+            json!({"bot_id": "demo", "desk": "zendesk", "credentials": {"subdomain": "evil.com/", "email": AGENT_EMAIL, "api_token": "x"}}),
+            "subdomain",
+        ),
+        (
+            json!({"bot_id": "demo", "desk": "zendesk", "credentials": {"subdomain": "acme", "email": AGENT_EMAIL, "api_token": "x", "base_url": "http://10.0.0.1"}}),
+            "base_url",
+        ),
+        (
+            json!({"bot_id": "demo", "desk": "zendesk", "credentials": {"subdomain": "acme", "email": AGENT_EMAIL}}),
+            "credentials",
+        ),
+        (
+            json!({"bot_id": "demo", "desk": "zendesk", "credentials": {"subdomain": "acme", "email": AGENT_EMAIL, "api_token": "x".repeat(3000)}}),
+            "api_token",
+        ),
+        (
+            json!({"bot_id": "demo", "desk": "zendesk", "credentials": {"subdomain": "acme", "email": AGENT_EMAIL, "api_token": "a\u{0}b"}}),
+            "api_token",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, answer) = app.call(&admin.client, "settings/helpdesk/verify", body.clone()).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert_eq!(answer["error"]["code"], "invalid_input");
+        assert!(answer["error"]["message"].as_str().unwrap().starts_with(field), "{field}: {answer}");
+    }
+    let (status, answer) = app
+        .call(
+            &admin.client,
+            "settings/helpdesk/verify",
+            json!({"bot_id": "demo", "desk": "zendesk", "credentials": {"subdomain": 5}}),
+        )
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(fake.lock().unwrap().create_calls, 0);
+
+    let eve = app.admin_of_another_workspace(&database).await;
+    let body = json!({"bot_id": "demo", "desk": "zendesk", "credentials": zendesk_credentials(API_TOKEN)});
+    for path in
+        ["settings/helpdesk/connect", "settings/integrations", "settings/live-handoff", "settings/helpdesk/disconnect"]
+    {
+        let mut body = body.clone();
+        body["on"] = json!(false);
+        let (status, answer) = app.call(&eve.client, path, body).await;
+        assert_eq!(status, 404, "{path}: {answer}");
+    }
+    let agent = app.agent(&admin, "Ada Agent").await;
+    let (status, answer) = app.call(&agent.client, "settings/helpdesk/connect", body).await;
+    assert_eq!(status, 403, "{answer}");
+    let (status, _) = app.call(&agent.client, "settings/integrations", json!({"bot_id": "demo"})).await;
+    assert_eq!(status, 403);
+    app.stop().await;
+}
+
+/// Connects the fake Zendesk to the demo chatbot and turns live handoff off.
+pub async fn connect_zendesk(app: &TestApp) {
+    let admin = app.admin().await;
+    let body = json!({"bot_id": "demo", "desk": "zendesk", "credentials": zendesk_credentials(API_TOKEN)});
+    let (status, answer) = app.call(&admin.client, "settings/helpdesk/connect", body).await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) =
+        app.call(&admin.client, "settings/live-handoff", json!({"bot_id": "demo", "on": false})).await;
+    assert_eq!(status, 200, "{answer}");
+}
+
+async fn an_escalation_becomes_exactly_one_ticket_with_the_transcript(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let (origin, fake) = fake_zendesk().await;
+    let app = spawn_with_desks(&database, &origin).await;
+    connect_zendesk(&app).await;
+
+    let chat = app.start_chat().await;
+    say(&app, &chat, "c1", "I was charged twice for my subscription <b>this month</b>").await;
+    say(&app, &chat, "c2", "I want to talk to a human").await;
+    let (status, body) = app.visitor_send(&chat, "email", "jordan@acme.com").await;
+    assert_eq!(status, 200, "{body}");
+    let history = app.wait_for_history(&chat, "the handoff", |h| h["state"] == "handed_off").await;
+    let last = history["messages"].as_array().unwrap().last().unwrap()["text"].as_str().unwrap().to_owned();
+    assert!(last.contains("shared this with our support team") && last.contains("jordan@acme.com"), "{last}");
+
+    let ticket = wait_for("the ticket", || fake.lock().unwrap().tickets.first().cloned()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(fake.lock().unwrap().tickets.len(), 1, "exactly one ticket");
+    assert_eq!(ticket["requester"]["email"], "jordan@acme.com");
+    assert_eq!(ticket["comment"]["public"], false);
+    let html = ticket["comment"]["html_body"].as_str().unwrap();
+    assert!(html.contains("charged twice") && html.contains("&lt;b&gt;this month&lt;/b&gt;"), "{html}");
+    assert!(html.contains("I want to talk to a human") && html.contains("Summary:"), "{html}");
+    assert!(ticket["tags"].as_array().unwrap().contains(&json!("baton")));
+    assert!(!ticket["subject"].as_str().unwrap().is_empty());
+    assert!(ticket["external_id"].as_str().unwrap().starts_with("esc_"));
+
+    let admin = app.admin().await;
+    let (_, answer) = app.call(&admin.client, "settings/integrations", json!({"bot_id": "demo"})).await;
+    let last = &answer["integrations"]["desks"][0]["last_dispatch"];
+    assert_eq!(last["status"], "sent", "{answer}");
+    assert!(last["ticket_url"].as_str().unwrap().ends_with("/agent/tickets/1000"), "{answer}");
+    app.stop().await;
+}
+
+async fn throttling_and_outages_are_retried_into_one_ticket(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let (origin, fake) = fake_zendesk().await;
+    {
+        let mut fake = fake.lock().unwrap();
+        fake.script.push_back((429, vec![("retry-after", "1".to_owned())], json!({"error": "TooManyRequests"})));
+        fake.script.push_back((503, vec![], json!({"error": "Unavailable"})));
+    }
+    let app = spawn_with_desks(&database, &origin).await;
+    connect_zendesk(&app).await;
+    let chat = app.start_chat_with_email("sam@example.com").await;
+    say(&app, &chat, "c2", "I want to talk to a human").await;
+    app.wait_for_history(&chat, "the handoff", |h| h["state"] == "handed_off").await;
+
+    wait_for("the ticket after two refusals", || fake.lock().unwrap().tickets.first().cloned()).await;
+    let (calls, tickets) = {
+        let fake = fake.lock().unwrap();
+        (fake.create_calls, fake.tickets.len())
+    };
+    assert_eq!((calls, tickets), (3, 1), "429, 503, then one ticket");
+    app.stop().await;
+}
+
+async fn a_permanent_refusal_fails_visibly_and_retry_sends_it(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let (origin, fake) = fake_zendesk().await;
+    fake.lock().unwrap().script.push_back((
+        422,
+        vec![],
+        json!({"error": "RecordInvalid", "description": "Record validation errors", "details": {}}),
+    ));
+    let app = spawn_with_desks(&database, &origin).await;
+    connect_zendesk(&app).await;
+    let chat = app.start_chat_with_email("sam@example.com").await;
+    say(&app, &chat, "c2", "I want to talk to a human").await;
+    app.wait_for_history(&chat, "the handoff", |h| h["state"] == "handed_off").await;
+
+    let admin = app.admin().await;
+    let mut failed = Value::Null;
+    for _ in 0..200 {
+        let (_, answer) = app.call(&admin.client, "settings/integrations", json!({"bot_id": "demo"})).await;
+        failed = answer["integrations"]["desks"][0]["last_dispatch"].clone();
+        if failed["status"] == "failed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert!(
+        failed["error"].as_str().unwrap().contains("422")
+            && failed["error"].as_str().unwrap().contains("RecordInvalid"),
+        "{failed}"
+    );
+    assert_eq!(fake.lock().unwrap().create_calls, 1, "a 422 is not retried");
+
+    let conversation_id = failed["conversation_id"].as_str().unwrap().to_owned();
+    let body = json!({"bot_id": "demo", "conversation_id": conversation_id});
+    let (status, answer) = app.call(&admin.client, "settings/helpdesk/retry", body.clone()).await;
+    assert_eq!(status, 200, "{answer}");
+    wait_for("the ticket after Retry", || fake.lock().unwrap().tickets.first().cloned()).await;
+    let (status, _) = app.call(&admin.client, "settings/helpdesk/retry", body).await;
+    assert_eq!(status, 409, "nothing left to retry");
+    app.stop().await;
+}
+
+/// A real server process pointed at `origin`, with a 2-second help-desk lease.
+fn start_process(database: &TestDatabase, origin: &str) -> (std::process::Child, TestApp) {
+    let mut child = server_command(database)
+        .env("BATON_ADMIN_EMAIL", ADMIN_EMAIL)
+        .env("BATON_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("BATON_HELPDESK_TEST_ORIGIN", origin)
+        .env("BATON_HELPDESK_LEASE_SECS", "2")
+        .spawn()
+        .expect("server starts");
+    let (url, _) = read_banner(&mut child);
+    (child, TestApp::at(&url))
+}
+
+async fn a_sender_killed_after_the_desk_created_the_ticket_still_leaves_one(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let (origin, fake) = fake_zendesk().await;
+    let (mut child, app) = start_process(&database, &origin);
+    connect_zendesk(&app).await;
+    fake.lock().unwrap().kill_after_create = Some(child.id());
+
+    let chat = app.start_chat_with_email("sam@example.com").await;
+    let (status, body) = app.visitor_send(&chat, "c1", "I want to talk to a human").await;
+    assert_eq!(status, 200, "{body}");
+    wait_for("the kill", || child.try_wait().ok().flatten()).await;
+    assert_eq!(fake.lock().unwrap().tickets.len(), 1);
+
+    // Restarted, the dispatcher finds the row still pending, looks the ticket up by
+    // the escalation id, finds it, and records it without creating another.
+    let (mut again, app) = start_process(&database, &origin);
+    let admin = app.admin().await;
+    let mut last = Value::Null;
+    for _ in 0..200 {
+        let (_, answer) = app.call(&admin.client, "settings/integrations", json!({"bot_id": "demo"})).await;
+        last = answer["integrations"]["desks"][0]["last_dispatch"].clone();
+        if last["status"] == "sent" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(last["status"], "sent", "{last}");
+    let counts = {
+        let fake = fake.lock().unwrap();
+        (fake.tickets.len(), fake.create_calls)
+    };
+    assert_eq!(counts, (1, 1), "exactly one ticket, created once");
+    terminate_and_wait(&mut again);
+}
+
+/// Two instances on one PostgreSQL database, each with its dispatcher: every
+/// escalation becomes exactly one ticket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_postgres_send_each_escalation_once() {
+    if postgres_admin_url().is_none() {
+        eprintln!("skipped: set DATABASE_URL_TEST (or CI) to run the PostgreSQL variant");
+        return;
+    }
+    let database = TestDatabase::new(Db::Postgres).await;
+    let (origin, fake) = fake_zendesk().await;
+    let (mut first, a) = start_process(&database, &origin);
+    let (mut second, b) = start_process(&database, &origin);
+    connect_zendesk(&a).await;
+    let mut chats = Vec::new();
+    for i in 0..10 {
+        let app = if i % 2 == 0 { &a } else { &b };
+        let chat = app.start_chat_with_email(&format!("visitor{i}@example.com")).await;
+        let (status, body) = app.visitor_send(&chat, "c1", "I want to talk to a human").await;
+        assert_eq!(status, 200, "{body}");
+        chats.push(chat);
+    }
+    wait_for("ten tickets", || (fake.lock().unwrap().tickets.len() >= 10).then_some(())).await;
+    // Past a lease and several polls of both instances: nothing is sent twice.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let counts = {
+        let fake = fake.lock().unwrap();
+        let mut ids: Vec<&str> = fake.tickets.iter().map(|t| t["external_id"].as_str().unwrap()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        (fake.tickets.len(), ids.len(), fake.create_calls)
+    };
+    assert_eq!(counts, (10, 10, 10), "one ticket per escalation");
+    terminate_and_wait(&mut first);
+    terminate_and_wait(&mut second);
+}
+
+on_both_databases!(
+    verify_refuses_the_anonymous_user_and_stores_nothing,
+    a_connected_desk_shows_its_account_never_its_secret,
+    bad_input_is_named_and_other_workspaces_and_agents_are_refused,
+    an_escalation_becomes_exactly_one_ticket_with_the_transcript,
+    throttling_and_outages_are_retried_into_one_ticket,
+    a_permanent_refusal_fails_visibly_and_retry_sends_it,
+    a_sender_killed_after_the_desk_created_the_ticket_still_leaves_one,
+);
