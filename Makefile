@@ -28,7 +28,8 @@ bench-widget: build
 
 # The built-in brain's escalation decision: k-fold cross-validation and the held-out
 # split of the labelled corpora (server/eval/corpora, own.tsv), Baton's own conversations
-# (server/eval/corpus.txt, conversations.jsonl), decision time, load time and memory.
+# (server/eval/corpus.txt, conversations.jsonl), knowledge-base retrieval
+# (server/eval/retrieval.tsv), decision time, load time and memory.
 # `make eval FILE=my.jsonl` scores your own {"turns": [...], "escalate": bool, "reason": ...} lines.
 RUST_TESTS := LEPTOS_OUTPUT_NAME=baton cargo
 CLASSIFIER := server/models/baton/classifier.bin

@@ -9,6 +9,7 @@
 //!                         {"turns": [...], "escalate": bool, "reason": ...}, or the corpus.txt format
 //!   --train               train the classifier on the training split and install it in the model dir
 //!   --sweep               cross-validate a grid of thresholds (the training split only)
+//!   --retrieval           knowledge-base retrieval on server/eval/retrieval.tsv, with a sweep of limits
 //!   --quick               the full report for the shipped brain only
 //!   --explain QUESTION    how the demo knowledge base ranks a question
 //!   --classify TEXT       the installed classifier's probabilities for one text
@@ -24,6 +25,7 @@ use server::brain::{
     builtin::{BuiltinBrain, Thresholds, THRESHOLDS},
     corpora::{self, Example, Split},
     eval::{self, Entry},
+    knowledge,
     meaning::{self, Meaning, DEFAULT_MODEL_DIR},
     validation::{self, Variant},
     Brain,
@@ -194,6 +196,7 @@ fn full_report(quick: bool) -> Result<(), String> {
         }
     }
 
+    retrieval(quick)?;
     for file in ["corpus.txt", "conversations.jsonl"] {
         let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/eval")).join(file);
         let entries = conversations(&path)?;
@@ -206,6 +209,36 @@ fn full_report(quick: bool) -> Result<(), String> {
     let every = (held_out.len() / sample.max(1)).max(1);
     let sampled: Vec<&Example> = held_out.into_iter().step_by(every).take(sample).collect();
     score_openai(&format!("{} held-out utterances, every {every}th", sampled.len()), &validation::entries(&sampled))?;
+    Ok(())
+}
+
+/// Knowledge-base retrieval on `server/eval/retrieval.tsv`: words alone, then with
+/// sentence meaning at the shipped limits, and (unless `quick`) a sweep of limits.
+fn retrieval(quick: bool) -> Result<(), String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/eval/retrieval.tsv");
+    let text = std::fs::read_to_string(path).map_err(|err| format!("{path}: {err}"))?;
+    let questions = eval::parse_retrieval(&text);
+    let count = questions.len();
+    println!("\n## Knowledge-base retrieval: server/eval/retrieval.tsv ({count} questions, the demo knowledge base)\n");
+    let (answer, margin) = (knowledge::MEANING_ANSWER, knowledge::MEANING_MARGIN);
+    println!("words alone:        {}", eval::score_retrieval(&questions, None, answer, margin).render());
+    let Ok(meaning) = Meaning::load(&model_dir()) else {
+        println!("(the sentence model is not installed: the meaning rows are skipped)");
+        return Ok(());
+    };
+    println!(
+        "words and meaning:  {} (similarity ≥ {answer}, ahead by ≥ {margin})",
+        eval::score_retrieval(&questions, Some(&meaning), answer, margin).render()
+    );
+    if !quick {
+        println!("\nsweep (these questions chose the limits: not held out):");
+        for answer in [0.3, 0.4, 0.5, 0.6, 0.7] {
+            for margin in [0.0, 0.05, 0.1, 0.15] {
+                let score = eval::score_retrieval(&questions, Some(&meaning), answer, margin);
+                println!("  ≥ {answer:.2}, ahead ≥ {margin:.2}: {}", score.render());
+            }
+        }
+    }
     Ok(())
 }
 
@@ -224,6 +257,7 @@ fn main() -> ExitCode {
             }
         }),
         Some("--sweep") => sweep(),
+        Some("--retrieval") => retrieval(false),
         Some("--quick") => full_report(true),
         Some(file) => conversations(std::path::Path::new(file))
             .map(|entries| {

@@ -193,7 +193,7 @@ impl BuiltinBrain {
         let limits = self.thresholds.unwrap_or(THRESHOLDS);
         let last = reading.last;
         let may_escalate = !contains_phrase(last, &rules.never_escalate);
-        let hit = turn.knowledge.best(last);
+        let hit = turn.knowledge.best_with(last, self.meaning.as_deref());
         let sense = self.sense(last);
         let p = |label: Option<EscalationReason>| sense.map_or(0.0, |s| s.probability(label));
         // The previous message and this one read together: a request refined over two turns.

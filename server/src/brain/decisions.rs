@@ -177,3 +177,22 @@ fn the_conversation_corpus_keeps_its_figures_with_the_model() {
     let entries = super::eval::parse(&super::eval::corpus()).expect("the shipped corpus parses");
     super::eval::assert_every_reason_at_least(&super::eval::evaluate(&brain(), &entries), 0.85);
 }
+
+#[test]
+fn questions_in_other_words_are_answered_by_meaning_and_off_topic_ones_are_not() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/eval/retrieval.tsv");
+    let questions = super::eval::parse_retrieval(&std::fs::read_to_string(path).unwrap_or_default());
+    assert!(questions.len() >= 50, "{path} is missing");
+    let meaning = Meaning::shared(std::path::Path::new(DEFAULT_MODEL_DIR))
+        .unwrap_or_else(|err| panic!("the sentence model is not installed ({err}): run `make build`"));
+    let (answer, margin) = (super::knowledge::MEANING_ANSWER, super::knowledge::MEANING_MARGIN);
+    let words = super::eval::score_retrieval(&questions, None, answer, margin);
+    let with_meaning = super::eval::score_retrieval(&questions, Some(&meaning), answer, margin);
+    assert!(with_meaning.right >= words.right + 4, "meaning adds answers: {words:?} → {with_meaning:?}");
+    assert!(with_meaning.wrong <= words.wrong, "and no wrong ones: {words:?} → {with_meaning:?}");
+    assert_eq!(with_meaning.false_answers, 0, "nor answers to what the knowledge base does not hold");
+
+    let knowledge = KnowledgeBase::new(demo::knowledge_entries());
+    let framed = knowledge.best_with("Thanks! Separate question: where do I find my invoices?", Some(&meaning));
+    assert!(framed.is_some_and(|hit| hit.answers() && hit.entry.title.contains("invoices")));
+}

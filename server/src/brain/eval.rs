@@ -313,6 +313,68 @@ pub fn evaluate_with(decide: &mut Decide<'_>, entries: &[Entry]) -> Report {
     }
 }
 
+/// How knowledge-base retrieval did on questions with a known answer (or none).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetrievalScore {
+    /// Answered with the right entry.
+    pub right: usize,
+    /// Answered with another entry: the visitor gets a wrong answer.
+    pub wrong: usize,
+    /// Not answered though an entry answers it.
+    pub missed: usize,
+    /// Answered though no entry does.
+    pub false_answers: usize,
+    /// Correctly left unanswered.
+    pub left: usize,
+}
+
+impl RetrievalScore {
+    pub fn render(&self) -> String {
+        let answerable = self.right + self.wrong + self.missed;
+        format!(
+            "right {}/{answerable}, wrong entry {}, missed {}; of {} questions no entry answers, answered anyway {}",
+            self.right,
+            self.wrong,
+            self.missed,
+            self.false_answers + self.left,
+            self.false_answers
+        )
+    }
+}
+
+/// `server/eval/retrieval.tsv`: a question, a tab, a word of the answering entry's
+/// title or `-`.
+pub fn parse_retrieval(text: &str) -> Vec<(String, Option<String>)> {
+    text.lines()
+        .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
+        .filter_map(|line| line.split_once('\t'))
+        .map(|(q, a)| (q.trim().to_owned(), Some(a.trim().to_lowercase()).filter(|a| a != "-")))
+        .collect()
+}
+
+/// Scores retrieval on the demo knowledge base: words alone (`meaning` None), or
+/// with sentence meaning at these limits.
+pub fn score_retrieval(
+    questions: &[(String, Option<String>)],
+    meaning: Option<&super::meaning::Meaning>,
+    answer: f32,
+    margin: f32,
+) -> RetrievalScore {
+    let knowledge = KnowledgeBase::new(demo::knowledge_entries());
+    let mut score = RetrievalScore::default();
+    for (question, expected) in questions {
+        let hit = knowledge.best_with_limits(question, meaning, answer, margin).filter(|h| h.answers());
+        match (hit, expected) {
+            (Some(hit), Some(word)) if hit.entry.title.to_lowercase().contains(word.as_str()) => score.right += 1,
+            (Some(_), Some(_)) => score.wrong += 1,
+            (None, Some(_)) => score.missed += 1,
+            (Some(_), None) => score.false_answers += 1,
+            (None, None) => score.left += 1,
+        }
+    }
+    score
+}
+
 /// How the demo knowledge base ranks and covers a question (for tuning).
 pub fn explain(question: &str) -> String {
     let knowledge = KnowledgeBase::new(demo::knowledge_entries());

@@ -9,15 +9,23 @@
 //! a lot, so a question about something the knowledge base never mentions has low
 //! coverage whatever the ranking says. (It weighs half as much as the rarest known
 //! word: an unknown word is as often a paraphrase as another topic.)
+//!
+//! With the sentence model (`meaning`), a question the words leave unanswered is
+//! also read by what it means: the entry whose title is nearest in meaning answers
+//! it when it is near enough and clearly nearer than the next ("Where are my past
+//! bills?" finds "Where do I find my invoices and receipts?" with no word in common).
 
 use std::{
     collections::{HashMap, HashSet},
-    sync::{Arc, Mutex, PoisonError},
+    sync::{Arc, Mutex, OnceLock, PoisonError},
 };
 
 use bm25::{DefaultTokenizer, Language, SearchEngine, SearchEngineBuilder, Tokenizer};
 
-use super::signals;
+use super::{
+    meaning::{similarity, Meaning},
+    signals,
+};
 use crate::store::{
     conversations::ChatbotRecord,
     knowledge::{EntryKind, KnowledgeEntry},
@@ -30,6 +38,11 @@ pub const ANSWER_COVERAGE: f32 = 0.5;
 pub const RELATED_COVERAGE: f32 = 0.3;
 /// How many BM25-ranked entries the coverage check looks at.
 const CANDIDATES: usize = 8;
+/// Similarity in meaning (cosine of the static sentence vectors) at or above which the
+/// nearest entry answers a question its words did not, and how much nearer than the
+/// next entry it must be. Chosen on `server/eval/retrieval.tsv` (`make eval`).
+pub const MEANING_ANSWER: f32 = 0.50;
+pub const MEANING_MARGIN: f32 = 0.10;
 
 /// An indexed knowledge base.
 pub struct KnowledgeBase {
@@ -42,14 +55,19 @@ pub struct KnowledgeBase {
     idf: HashMap<String, f32>,
     /// The weight of a token no entry contains.
     unseen_idf: f32,
+    /// Each entry's title as a sentence vector, made the first time meaning is asked.
+    vectors: OnceLock<Vec<Vec<f32>>>,
 }
 
 /// The best entry for a question.
 #[derive(Debug, Clone, Copy)]
 pub struct Hit<'a> {
     pub entry: &'a KnowledgeEntry,
-    /// 0 to 1: how much of the question the entry covers.
+    /// 0 to 1: how much of the question the entry covers (an entry found by meaning
+    /// counts as covering enough to answer).
     pub coverage: f32,
+    /// Found by meaning, not by words.
+    pub by_meaning: bool,
 }
 
 impl Hit<'_> {
@@ -141,6 +159,30 @@ fn bm25_idf(entries: usize, containing: usize) -> f32 {
     (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
 }
 
+/// `v` scaled to unit length (a zero vector stays zero).
+fn unit(mut v: Vec<f32>) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+    v
+}
+
+/// The entries' vectors with their mean taken away (static sentence vectors share a
+/// large common part, which makes every pair look alike), each of unit length, and
+/// the mean itself last, to centre questions the same way. Empty without entries.
+fn centred(vectors: Vec<Vec<f32>>) -> Vec<Vec<f32>> {
+    let Some(dim) = vectors.first().map(Vec::len) else { return Vec::new() };
+    let mut mean = vec![0f32; dim];
+    for v in &vectors {
+        mean.iter_mut().zip(v).for_each(|(m, x)| *m += x / vectors.len() as f32);
+    }
+    let mut out: Vec<Vec<f32>> =
+        vectors.iter().map(|v| unit(v.iter().zip(&mean).map(|(x, m)| x - m).collect())).collect();
+    out.push(mean);
+    out
+}
+
 impl KnowledgeBase {
     pub fn new(entries: Vec<KnowledgeEntry>) -> KnowledgeBase {
         let tokenizer = tokenizer();
@@ -161,7 +203,7 @@ impl KnowledgeBase {
             let documents = texts.into_iter().enumerate().map(|(i, text)| bm25::Document::new(i, text));
             SearchEngineBuilder::<usize>::with_tokenizer_and_documents(self::tokenizer(), documents).build()
         });
-        KnowledgeBase { entries, engine, tokenizer, entry_tokens, idf, unseen_idf }
+        KnowledgeBase { entries, engine, tokenizer, entry_tokens, idf, unseen_idf, vectors: OnceLock::new() }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -191,6 +233,48 @@ impl KnowledgeBase {
                 Some(top) if top.coverage >= hit.coverage => Some(top),
                 _ => Some(hit),
             })
+    }
+
+    /// `best`, and when its words find no answer, the entry nearest in meaning if it
+    /// is near enough (`MEANING_ANSWER`) and clearly nearest (`MEANING_MARGIN`). The
+    /// question is read whole and part by part, as `best` reads it.
+    pub fn best_with(&self, question: &str, meaning: Option<&Meaning>) -> Option<Hit<'_>> {
+        self.best_with_limits(question, meaning, MEANING_ANSWER, MEANING_MARGIN)
+    }
+
+    /// `best_with` at other limits (the eval's sweep).
+    pub fn best_with_limits(
+        &self,
+        question: &str,
+        meaning: Option<&Meaning>,
+        answer: f32,
+        margin: f32,
+    ) -> Option<Hit<'_>> {
+        let by_words = self.best(question);
+        let Some(meaning) = meaning.filter(|_| !by_words.is_some_and(|hit| hit.answers())) else {
+            return by_words;
+        };
+        let titles = || self.entries.iter().filter_map(|e| meaning.embed(&e.title)).collect();
+        let vectors = self.vectors.get_or_init(|| centred(titles()));
+        let Some(mean) = vectors.last() else { return by_words };
+        let vectors = &vectors[..vectors.len() - 1];
+        let parts = std::iter::once(question).chain(question.split(['.', '!', '?', ':', ';', '\n']).map(str::trim));
+        let nearest = parts
+            .filter(|part| !self.question_tokens(part).is_empty())
+            .filter_map(|part| {
+                let asked = unit(meaning.embed(part)?.iter().zip(mean).map(|(v, m)| v - m).collect());
+                let mut ranked: Vec<(f32, usize)> =
+                    vectors.iter().enumerate().map(|(i, v)| (similarity(&asked, v), i)).collect();
+                ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+                let (top, next) = (ranked.first().copied()?, ranked.get(1).map_or(-1.0, |r| r.0));
+                Some((top.0, top.0 - next, top.1))
+            })
+            .filter(|(near, ahead, _)| *near >= answer && *ahead >= margin)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        match nearest.and_then(|(_, _, i)| self.entries.get(i)) {
+            Some(entry) => Some(Hit { entry, coverage: ANSWER_COVERAGE, by_meaning: true }),
+            None => by_words,
+        }
     }
 
     fn best_of(&self, question: &str) -> Option<Hit<'_>> {
@@ -228,7 +312,7 @@ impl KnowledgeBase {
                 let id = result.document.id;
                 let tokens = self.entry_tokens.get(id)?;
                 let covered: f32 = asked.iter().filter(|t| tokens.contains(*t)).map(weight).sum();
-                Some(Hit { entry: self.entries.get(id)?, coverage: covered / total })
+                Some(Hit { entry: self.entries.get(id)?, coverage: covered / total, by_meaning: false })
             })
             .collect()
     }
