@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod form;
+pub mod freshdesk;
 pub mod http;
 pub mod outbox;
 pub mod packet;
@@ -67,6 +68,7 @@ pub trait Connector: Send + Sync {
 pub fn connector(desk: Desk) -> Option<&'static dyn Connector> {
     match desk {
         Desk::Zendesk => Some(&zendesk::Zendesk),
+        Desk::Freshdesk => Some(&freshdesk::Freshdesk),
         _ => None,
     }
 }

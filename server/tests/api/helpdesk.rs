@@ -36,7 +36,7 @@ pub const API_TOKEN: &str = "zd-canary-token-4821";
 type Scripted = (u16, Vec<(&'static str, String)>, Value);
 
 #[derive(Default)]
-pub struct FakeZendesk {
+pub struct FakeDesk {
     pub tickets: Vec<Value>,
     /// Idempotency-Key → ticket id, as Zendesk keeps them.
     keys: HashMap<String, u64>,
@@ -48,11 +48,28 @@ pub struct FakeZendesk {
     pub kill_after_create: Option<u32>,
 }
 
-type Shared = Arc<Mutex<FakeZendesk>>;
+pub type Shared = Arc<Mutex<FakeDesk>>;
+
+pub const OAUTH_CLIENT: &str = "baton-client";
+pub const OAUTH_SECRET: &str = "zd-oauth-secret-canary-3377";
+const OAUTH_TOKEN: &str = "zd-access-token-1";
 
 fn signed_in(headers: &HeaderMap) -> bool {
     let expected = base64::engine::general_purpose::STANDARD.encode(format!("{AGENT_EMAIL}/token:{API_TOKEN}"));
-    headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Basic {expected}"))
+    let given = headers.get("authorization").and_then(|v| v.to_str().ok());
+    given == Some(&format!("Basic {expected}")) || given == Some(&format!("Bearer {OAUTH_TOKEN}"))
+}
+
+/// Zendesk's token endpoint, client-credentials grant.
+async fn token(Json(grant): Json<Value>) -> Response {
+    let right = grant["grant_type"] == "client_credentials"
+        && grant["client_id"] == OAUTH_CLIENT
+        && grant["client_secret"] == OAUTH_SECRET;
+    if !right {
+        let body = json!({"error": "invalid_client", "error_description": "Client authentication failed"});
+        return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    }
+    Json(json!({"access_token": OAUTH_TOKEN, "token_type": "bearer", "scope": grant["scope"]})).into_response()
 }
 
 async fn me(headers: HeaderMap) -> Json<Value> {
@@ -127,6 +144,7 @@ pub async fn fake_zendesk() -> (String, Shared) {
     let router = Router::new()
         .route("/api/v2/users/me.json", get(me))
         .route("/api/v2/tickets.json", get(list).post(create))
+        .route("/oauth/tokens", axum::routing::post(token))
         .with_state(fake.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
@@ -139,13 +157,13 @@ pub fn zendesk_credentials(token: &str) -> Value {
 }
 
 /// Baton pointed at `origin` for every desk.
-async fn spawn_with_desks(database: &TestDatabase, origin: &str) -> TestApp {
+pub async fn spawn_with_desks(database: &TestDatabase, origin: &str) -> TestApp {
     let mut settings = test_settings(database);
     settings.helpdesk_test_origin = Some(origin.to_owned());
     spawn_app_with(settings).await
 }
 
-async fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+pub async fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(value) = check() {
@@ -404,8 +422,33 @@ async fn a_permanent_refusal_fails_visibly_and_retry_sends_it(db: Db) {
     app.stop().await;
 }
 
+async fn an_oauth_client_connects_zendesk_and_its_tickets_go_with_the_bearer_token(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let (origin, fake) = fake_zendesk().await;
+    let app = spawn_with_desks(&database, &origin).await;
+    let admin = app.admin().await;
+    let oauth = |secret: &str| {
+        let credentials = json!({"subdomain": "acme", "client_id": OAUTH_CLIENT, "client_secret": secret});
+        json!({"bot_id": "demo", "desk": "zendesk", "credentials": credentials})
+    };
+    let (status, answer) = app.call(&admin.client, "settings/helpdesk/verify", oauth("wrong-secret")).await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(answer["error"]["message"].as_str().unwrap().contains("refused the OAuth client"), "{answer}");
+    let (status, answer) = app.call(&admin.client, "settings/helpdesk/connect", oauth(OAUTH_SECRET)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(!answer.to_string().contains(OAUTH_SECRET));
+    let (status, _) = app.call(&admin.client, "settings/live-handoff", json!({"bot_id": "demo", "on": false})).await;
+    assert_eq!(status, 200);
+
+    let chat = app.start_chat_with_email("sam@example.com").await;
+    say(&app, &chat, "c1", "I want to talk to a human").await;
+    let ticket = wait_for("the ticket", || fake.lock().unwrap().tickets.first().cloned()).await;
+    assert_eq!(ticket["requester"]["email"], "sam@example.com");
+    app.stop().await;
+}
+
 /// A real server process pointed at `origin`, with a 2-second help-desk lease.
-fn start_process(database: &TestDatabase, origin: &str) -> (std::process::Child, TestApp) {
+pub fn start_process(database: &TestDatabase, origin: &str) -> (std::process::Child, TestApp) {
     let mut child = server_command(database)
         .env("BATON_ADMIN_EMAIL", ADMIN_EMAIL)
         .env("BATON_ADMIN_PASSWORD", ADMIN_PASSWORD)
@@ -452,6 +495,95 @@ async fn a_sender_killed_after_the_desk_created_the_ticket_still_leaves_one(db: 
     terminate_and_wait(&mut again);
 }
 
+/// Canaries: a credential and an internal note planted in a run appear in no API
+/// answer, no log line, no ticket and (on SQLite) no file of the data directory.
+async fn planted_canaries_never_leak(db: Db) {
+    const NOTE: &str = "internal-note-canary-9911";
+    let database = TestDatabase::new(db).await;
+    let (origin, fake) = fake_zendesk().await;
+    let mut child = server_command(&database)
+        .env("BATON_ADMIN_EMAIL", ADMIN_EMAIL)
+        .env("BATON_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("BATON_HELPDESK_TEST_ORIGIN", &origin)
+        .env("RUST_LOG", "info")
+        .spawn()
+        .expect("server starts");
+    // Every line the server prints (its log goes to stdout), read as it comes.
+    let printed = Arc::new(Mutex::new(String::new()));
+    let (started, url) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().expect("stdout");
+    std::thread::spawn({
+        let printed = printed.clone();
+        move || {
+            for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+                if let Some(url) = line.trim().strip_prefix("Baton is running at ") {
+                    let _ = started.send(url.to_owned());
+                }
+                let mut printed = printed.lock().unwrap();
+                printed.push_str(&line);
+                printed.push('\n');
+            }
+        }
+    });
+    let url = url.recv_timeout(Duration::from_secs(30)).expect("the banner");
+    let app = TestApp::at(&url);
+    let admin = app.admin().await;
+    let mut answers = String::new();
+    for (path, body) in [
+        (
+            "settings/helpdesk/verify",
+            json!({"bot_id": "demo", "desk": "zendesk", "credentials": zendesk_credentials(API_TOKEN)}),
+        ),
+        (
+            "settings/helpdesk/connect",
+            json!({"bot_id": "demo", "desk": "zendesk", "credentials": zendesk_credentials(API_TOKEN)}),
+        ),
+        ("settings/live-handoff", json!({"bot_id": "demo", "on": false})),
+    ] {
+        let (status, answer) = app.call(&admin.client, path, body).await;
+        assert_eq!(status, 200, "{path}: {answer}");
+        answers.push_str(&answer.to_string());
+    }
+    let chat = app.start_chat_with_email("sam@example.com").await;
+    say(&app, &chat, "c1", "How much is the Team plan?").await;
+    let (status, answer) =
+        app.call(&admin.client, "inbox/note", json!({"conversation_id": chat.conversation_id, "text": NOTE})).await;
+    assert_eq!(status, 200, "{answer}");
+    say(&app, &chat, "c2", "I want to talk to a human").await;
+    let ticket = wait_for("the ticket", || fake.lock().unwrap().tickets.first().cloned()).await;
+    let mut integrations = Value::Null;
+    for _ in 0..200 {
+        (_, integrations) = app.call(&admin.client, "settings/integrations", json!({"bot_id": "demo"})).await;
+        if integrations["integrations"]["desks"][0]["last_dispatch"]["status"] == "sent" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    answers.push_str(&integrations.to_string());
+    answers.push_str(&app.history(&chat, 0).await.to_string());
+    let page = admin.client.get(app.url("/settings")).send().await.unwrap().text().await.unwrap_or_default();
+    terminate_and_wait(&mut child);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut logs = printed.lock().unwrap().clone();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut logs).unwrap();
+    assert!(logs.contains("ticket created") && logs.contains("help desk connected"), "the dispatch is logged: {logs}");
+
+    for (place, text) in [("API answers", &answers), ("logs", &logs), ("the settings page", &page)] {
+        assert!(!text.contains(API_TOKEN), "the API token is in {place}");
+        assert!(!text.contains(NOTE), "the note is in {place}");
+    }
+    let ticket = ticket.to_string();
+    assert!(!ticket.contains(NOTE) && !ticket.contains(API_TOKEN), "the ticket holds a canary: {ticket}");
+    if db == Db::Sqlite {
+        for file in std::fs::read_dir(database.dir.path()).unwrap() {
+            let path = file.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            let found = bytes.windows(API_TOKEN.len()).any(|w| w == API_TOKEN.as_bytes());
+            assert!(!found, "the API token is in plaintext in {}", path.display());
+        }
+    }
+}
+
 /// Two instances on one PostgreSQL database, each with its dispatcher: every
 /// escalation becomes exactly one ticket.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -496,4 +628,6 @@ on_both_databases!(
     throttling_and_outages_are_retried_into_one_ticket,
     a_permanent_refusal_fails_visibly_and_retry_sends_it,
     a_sender_killed_after_the_desk_created_the_ticket_still_leaves_one,
+    an_oauth_client_connects_zendesk_and_its_tickets_go_with_the_bearer_token,
+    planted_canaries_never_leak,
 );

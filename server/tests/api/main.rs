@@ -10,6 +10,7 @@ mod durability;
 mod embed;
 mod escalation;
 mod first_start;
+mod freshdesk;
 mod health;
 mod helpdesk;
 mod inbox;
