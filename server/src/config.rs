@@ -197,6 +197,11 @@ pub struct Settings {
     /// first, so there is still one ticket).
     #[arg(long, env = "BATON_HELPDESK_LEASE_SECS", default_value_t = 120)]
     pub helpdesk_lease_secs: u64,
+
+    /// Seconds one request to a help desk may take, its answer included; then it
+    /// counts as failed and is retried.
+    #[arg(long, env = "BATON_HELPDESK_TIMEOUT_SECS", default_value_t = 20)]
+    pub helpdesk_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -272,6 +277,7 @@ impl Settings {
             previous_secret_keys: Vec::new(),
             helpdesk_test_origin: None,
             helpdesk_lease_secs: 120,
+            helpdesk_timeout_secs: 20,
         }
     }
 }

@@ -195,7 +195,8 @@ impl Application {
             ),
             None => None,
         };
-        let desks = DeskHttp::new(test_origin).map_err(|err| StartError::HelpDesks(err.to_string()))?;
+        let timeout = Duration::from_secs(settings.helpdesk_timeout_secs.max(1));
+        let desks = DeskHttp::new(test_origin, timeout).map_err(|err| StartError::HelpDesks(err.to_string()))?;
         let lease = Duration::from_secs(settings.helpdesk_lease_secs.max(1));
         let outbox = Outbox::new(store.clone(), Arc::new(vault), desks, site.public_url(), lease);
         let handoff = Handoff::new(store.clone(), hub.clone(), bus, brain(settings)?, limits, settings.bot_turn_lease())

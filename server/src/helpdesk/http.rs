@@ -24,7 +24,6 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 /// Largest answer read from a vendor; more is an error, not a longer wait.
 pub const MAX_ANSWER: usize = 1024 * 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
 #[derive(Debug, thiserror::Error)]
 pub enum OriginError {
@@ -133,9 +132,9 @@ pub enum Transport {
     Other(String),
 }
 
-fn transport(err: reqwest::Error) -> Transport {
+fn transport(err: reqwest::Error, timeout: Duration) -> Transport {
     if err.is_timeout() {
-        Transport::Timeout(REQUEST_TIMEOUT)
+        Transport::Timeout(timeout)
     } else if err.is_connect() {
         // The source chain says why (refused, no public address, TLS), never a credential.
         let mut reason = err.to_string();
@@ -155,20 +154,23 @@ pub struct DeskHttp {
     client: reqwest::Client,
     /// Tests: every vendor origin is replaced by this loopback one.
     test_origin: Option<Arc<str>>,
+    /// One request's limit, answer included.
+    timeout: Duration,
 }
 
 impl DeskHttp {
-    pub fn new(test_origin: Option<String>) -> Result<DeskHttp, reqwest::Error> {
+    /// `timeout`: one request's limit (`BATON_HELPDESK_TIMEOUT_SECS`).
+    pub fn new(test_origin: Option<String>, timeout: Duration) -> Result<DeskHttp, reqwest::Error> {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("baton/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT);
+            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+            .timeout(timeout);
         if test_origin.is_none() {
             builder = builder.https_only(true).dns_resolver(Arc::new(PublicOnly));
         }
-        Ok(DeskHttp { client: builder.build()?, test_origin: test_origin.map(Arc::from) })
+        Ok(DeskHttp { client: builder.build()?, test_origin: test_origin.map(Arc::from), timeout })
     }
 
     /// `https://{host}{path}`, or the test origin with the same path.
@@ -185,13 +187,13 @@ impl DeskHttp {
 
     /// Sends `request` and reads the answer, however it ends.
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<Answer, Transport> {
-        let mut response = request.send().await.map_err(transport)?;
+        let mut response = request.send().await.map_err(|err| transport(err, self.timeout))?;
         let (status, headers) = (response.status(), response.headers().clone());
         if response.content_length().is_some_and(|n| n > MAX_ANSWER as u64) {
             return Err(Transport::TooLarge);
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+        while let Some(chunk) = response.chunk().await.map_err(|err| transport(err, self.timeout))? {
             if body.len() + chunk.len() > MAX_ANSWER {
                 return Err(Transport::TooLarge);
             }

@@ -46,6 +46,8 @@ pub struct FakeDesk {
     /// A process to SIGKILL once a ticket is created, before the answer goes back:
     /// the sender dies between the vendor's 201 and recording it.
     pub kill_after_create: Option<u32>,
+    /// How long the next ticket creation takes to answer (after creating it).
+    pub slow_create: Option<Duration>,
 }
 
 pub type Shared = Arc<Mutex<FakeDesk>>;
@@ -99,7 +101,16 @@ async fn list(
 }
 
 async fn create(State(fake): State<Shared>, headers: HeaderMap, body: String) -> Response {
-    if !signed_in(&headers) {
+    let slow = fake.lock().unwrap().slow_create.take();
+    let answer = create_now(&fake, &headers, body);
+    if let Some(wait) = slow {
+        tokio::time::sleep(wait).await;
+    }
+    answer
+}
+
+fn create_now(fake: &Shared, headers: &HeaderMap, body: String) -> Response {
+    if !signed_in(headers) {
         return (StatusCode::UNAUTHORIZED, Json(json!({"error": "Couldn't authenticate you"}))).into_response();
     }
     let mut fake = fake.lock().unwrap();
@@ -447,6 +458,89 @@ async fn an_oauth_client_connects_zendesk_and_its_tickets_go_with_the_bearer_tok
     app.stop().await;
 }
 
+/// The last dispatch of desk card `card` once it is no longer pending (or after 20 s).
+pub async fn dispatched(app: &TestApp, card: usize) -> Value {
+    let admin = app.admin().await;
+    let mut last = Value::Null;
+    for _ in 0..200 {
+        let (_, answer) = app.call(&admin.client, "settings/integrations", json!({"bot_id": "demo"})).await;
+        last = answer["integrations"]["desks"][card]["last_dispatch"].clone();
+        if last["status"] == "sent" || last["status"] == "failed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    last
+}
+
+/// A local origin whose first `drops` connections are closed as soon as a request
+/// arrives (a connection dropped mid-call); later ones are passed through to `target`.
+async fn dropping(target: &str, drops: usize) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let target = target.trim_start_matches("http://").to_owned();
+    tokio::spawn(async move {
+        let mut dropped = 0;
+        while let Ok((mut incoming, _)) = listener.accept().await {
+            if dropped < drops {
+                dropped += 1;
+                let mut first = [0u8; 64];
+                let _ = tokio::io::AsyncReadExt::read(&mut incoming, &mut first).await;
+                drop(incoming);
+                continue;
+            }
+            let target = target.clone();
+            tokio::spawn(async move {
+                if let Ok(mut outgoing) = tokio::net::TcpStream::connect(&target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut incoming, &mut outgoing).await;
+                }
+            });
+        }
+    });
+    origin
+}
+
+async fn a_timeout_and_a_dropped_connection_are_retried_into_one_ticket(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let (origin, fake) = fake_zendesk().await;
+    // The first ticket creation answers after the 1 s limit (Zendesk created it all
+    // the same); connect and verify go through the first two connections undropped.
+    fake.lock().unwrap().slow_create = Some(Duration::from_secs(3));
+    let mut settings = test_settings(&database);
+    settings.helpdesk_test_origin = Some(origin.clone());
+    settings.helpdesk_timeout_secs = 1;
+    let app = spawn_app_with(settings).await;
+    connect_zendesk(&app).await;
+    let chat = app.start_chat_with_email("sam@example.com").await;
+    say(&app, &chat, "c1", "I want to talk to a human").await;
+    let last = dispatched(&app, 0).await;
+    assert_eq!(last["status"], "sent", "{last}");
+    let counts = {
+        let fake = fake.lock().unwrap();
+        (fake.tickets.len(), fake.create_calls)
+    };
+    assert_eq!(counts, (1, 1), "the retry found the ticket the timed-out call created, and made no other");
+    app.stop().await;
+
+    // A dropped connection: the next instance talks through an origin that drops its
+    // first connection, then lets calls through.
+    let database = TestDatabase::new(db).await;
+    let (origin, fake) = fake_zendesk().await;
+    let mut settings = test_settings(&database);
+    settings.helpdesk_test_origin = Some(origin.clone());
+    let app = spawn_app_with(settings).await;
+    connect_zendesk(&app).await;
+    app.stop().await;
+    let mut settings = test_settings(&database);
+    settings.helpdesk_test_origin = Some(dropping(&origin, 1).await);
+    let app = spawn_app_with(settings).await;
+    let chat = app.start_chat_with_email("sam@example.com").await;
+    say(&app, &chat, "c1", "I want to talk to a human").await;
+    wait_for("the ticket after a dropped connection", || fake.lock().unwrap().tickets.first().cloned()).await;
+    assert_eq!(fake.lock().unwrap().tickets.len(), 1);
+    app.stop().await;
+}
+
 /// A real server process pointed at `origin`, with a 2-second help-desk lease.
 pub fn start_process(database: &TestDatabase, origin: &str) -> (std::process::Child, TestApp) {
     let mut child = server_command(database)
@@ -630,4 +724,5 @@ on_both_databases!(
     a_sender_killed_after_the_desk_created_the_ticket_still_leaves_one,
     an_oauth_client_connects_zendesk_and_its_tickets_go_with_the_bearer_token,
     planted_canaries_never_leak,
+    a_timeout_and_a_dropped_connection_are_retried_into_one_ticket,
 );
