@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 
 use super::{
-    failure, now_unix, unreachable, vendor_reason, Connector, DeskHttp, Form, HandoffPacket, SendError, Ticket,
+    account_label, call, failure, now_unix, vendor_reason, Connector, DeskHttp, Form, HandoffPacket, SendError, Ticket,
     VerifyError,
 };
 
@@ -75,10 +75,7 @@ impl Connector for Freshdesk {
             return Err(VerifyError("Freshdesk's answer named no agent: check the domain".into()));
         }
         let name = agent["contact"]["name"].as_str().unwrap_or("Freshdesk agent");
-        let account = match agent["contact"]["email"].as_str() {
-            Some(email) => format!("{name} <{email}> at {host}"),
-            None => format!("{name} at {host}"),
-        };
+        let account = account_label(name, agent["contact"]["email"].as_str(), &host);
         Ok(Verified { account, choices: Default::default() })
     }
 
@@ -89,11 +86,7 @@ impl Connector for Freshdesk {
             ("order_by", "created_at"),
             ("per_page", "100"),
         ]);
-        let answer = http.send(signed(form, request)).await.map_err(|err| unreachable(Desk::Freshdesk, &err))?;
-        if !answer.status.is_success() {
-            return Err(failure(Desk::Freshdesk, &answer, now_unix()));
-        }
-        let list = answer.json().unwrap_or(Value::Null);
+        let list = call(Desk::Freshdesk, http, signed(form, request)).await?.json().unwrap_or(Value::Null);
         let ours = list.as_array().and_then(|tickets| {
             tickets
                 .iter()
@@ -117,11 +110,8 @@ impl Connector for Freshdesk {
             body["name"] = json!(name);
         }
         let request = http.client().post(http.url(&host(form), "/api/v2/tickets")).json(&body);
-        let answer = http.send(signed(form, request)).await.map_err(|err| unreachable(Desk::Freshdesk, &err))?;
-        if !answer.status.is_success() {
-            return Err(failure(Desk::Freshdesk, &answer, now_unix()));
-        }
-        answer
+        call(Desk::Freshdesk, http, signed(form, request))
+            .await?
             .json()
             .and_then(|json| ticket(form, &json))
             .ok_or_else(|| SendError::Retry { reason: "Freshdesk's answer named no ticket id".to_owned(), after: None })

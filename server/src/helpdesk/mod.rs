@@ -127,6 +127,24 @@ pub fn unreachable(desk: Desk, err: &Transport) -> SendError {
     SendError::Retry { reason: format!("cannot reach {}: {err}", desk.label()), after: None }
 }
 
+/// Sends `request` to `desk`: a call that got no answer, or an answer that is not a
+/// success, is the `SendError` it means.
+pub async fn call(desk: Desk, http: &DeskHttp, request: reqwest::RequestBuilder) -> Result<Answer, SendError> {
+    let answer = http.send(request).await.map_err(|err| unreachable(desk, &err))?;
+    if !answer.status.is_success() {
+        return Err(failure(desk, &answer, now_unix()));
+    }
+    Ok(answer)
+}
+
+/// Who Baton is signed in as, for the desk's card: "Name <email> at host".
+pub fn account_label(name: &str, email: Option<&str>, host: &str) -> String {
+    match email {
+        Some(email) => format!("{name} <{email}> at {host}"),
+        None => format!("{name} at {host}"),
+    }
+}
+
 pub fn now_unix() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }

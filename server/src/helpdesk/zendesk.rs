@@ -13,7 +13,10 @@ use app::domain::helpdesk::{Desk, Verified};
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use super::{failure, now_unix, unreachable, Connector, DeskHttp, Form, HandoffPacket, SendError, Ticket, VerifyError};
+use super::{
+    account_label, call, failure, now_unix, unreachable, Connector, DeskHttp, Form, HandoffPacket, SendError, Ticket,
+    VerifyError,
+};
 
 pub struct Zendesk;
 
@@ -136,11 +139,7 @@ impl Connector for Zendesk {
             )));
         }
         let name = user["name"].as_str().unwrap_or("Zendesk agent");
-        let account = match user["email"].as_str() {
-            Some(email) => format!("{name} <{email}> at {host}"),
-            None => format!("{name} at {host}"),
-        };
-        Ok(Verified { account, choices: Default::default() })
+        Ok(Verified { account: account_label(name, user["email"].as_str(), &host), choices: Default::default() })
     }
 
     async fn find(&self, http: &DeskHttp, form: &Form, packet: &HandoffPacket) -> Result<Option<Ticket>, SendError> {
@@ -149,11 +148,7 @@ impl Connector for Zendesk {
             .client()
             .get(http.url(&host(form), "/api/v2/tickets.json"))
             .query(&[("external_id", packet.escalation_id.as_str())]);
-        let answer = http.send(auth.apply(request)).await.map_err(|err| unreachable(Desk::Zendesk, &err))?;
-        if !answer.status.is_success() {
-            return Err(failure(Desk::Zendesk, &answer, now_unix()));
-        }
-        let json = answer.json().unwrap_or(Value::Null);
+        let json = call(Desk::Zendesk, http, auth.apply(request)).await?.json().unwrap_or(Value::Null);
         Ok(json["tickets"].as_array().and_then(|list| list.iter().find_map(|t| ticket(form, t))))
     }
 
@@ -176,11 +171,8 @@ impl Connector for Zendesk {
             .post(http.url(&host(form), "/api/v2/tickets.json"))
             .header("Idempotency-Key", packet.escalation_id.as_str())
             .json(&body);
-        let answer = http.send(auth.apply(request)).await.map_err(|err| unreachable(Desk::Zendesk, &err))?;
-        if !answer.status.is_success() {
-            return Err(failure(Desk::Zendesk, &answer, now_unix()));
-        }
-        answer
+        call(Desk::Zendesk, http, auth.apply(request))
+            .await?
             .json()
             .and_then(|json| ticket(form, &json["ticket"]))
             .ok_or_else(|| SendError::Retry { reason: "Zendesk's answer named no ticket id".to_owned(), after: None })

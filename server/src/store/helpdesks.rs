@@ -148,35 +148,27 @@ impl Store {
 
     /// Connects a desk, or replaces what it was connected with.
     pub async fn save_connection(&self, record: &ConnectionRecord) -> Result<(), sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO helpdesk_connections (chatbot_id, desk, account, secret_hint, sealed, connected_by, \
-             connected_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (chatbot_id, desk) DO UPDATE SET \
-             account = excluded.account, secret_hint = excluded.secret_hint, sealed = excluded.sealed, \
-             connected_by = excluded.connected_by, connected_at = excluded.connected_at",
-        )
-        .bind(&record.chatbot_id)
-        .bind(record.desk.as_str())
-        .bind(&record.account)
-        .bind(&record.secret_hint)
-        .bind(&record.sealed)
-        .bind(&record.connected_by)
-        .bind(record.connected_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await
+        let sql = "INSERT INTO helpdesk_connections (chatbot_id, desk, account, secret_hint, sealed, connected_by, \
+                   connected_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (chatbot_id, desk) DO UPDATE SET \
+                   account = excluded.account, secret_hint = excluded.secret_hint, sealed = excluded.sealed, \
+                   connected_by = excluded.connected_by, connected_at = excluded.connected_at";
+        self.write_one(sql, |q| {
+            q.bind(&record.chatbot_id)
+                .bind(record.desk.as_str())
+                .bind(&record.account)
+                .bind(&record.secret_hint)
+                .bind(&record.sealed)
+                .bind(&record.connected_by)
+                .bind(record.connected_at)
+        })
+        .await
+        .map(drop)
     }
 
     /// Whether there was a connection to delete.
     pub async fn delete_connection(&self, chatbot_id: &str, desk: Desk) -> Result<bool, sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query("DELETE FROM helpdesk_connections WHERE chatbot_id = $1 AND desk = $2")
-            .bind(chatbot_id)
-            .bind(desk.as_str())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() > 0)
+        let sql = "DELETE FROM helpdesk_connections WHERE chatbot_id = $1 AND desk = $2";
+        Ok(self.write_one(sql, |q| q.bind(chatbot_id).bind(desk.as_str())).await? > 0)
     }
 
     /// Pending rows due by `now` that no live lease holds, oldest first.
@@ -191,79 +183,50 @@ impl Store {
 
     /// Takes a row until `until`, if no one else holds it: the one winner gets true.
     pub async fn lease_outbox(&self, id: &str, now: i64, until: i64) -> Result<bool, sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE helpdesk_outbox SET lease_until = $3, attempts = attempts + 1, updated_at = $2 \
-             WHERE id = $1 AND status = 'pending' AND lease_until < $2",
-        )
-        .bind(id)
-        .bind(now)
-        .bind(until)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        let sql = "UPDATE helpdesk_outbox SET lease_until = $3, attempts = attempts + 1, updated_at = $2 \
+                   WHERE id = $1 AND status = 'pending' AND lease_until < $2";
+        Ok(self.write_one(sql, |q| q.bind(id).bind(now).bind(until)).await? == 1)
     }
 
     pub async fn outbox_sent(&self, id: &str, ticket_id: &str, url: Option<&str>, now: i64) -> Result<(), sqlx::Error> {
-        self.update_outbox(
-            "UPDATE helpdesk_outbox SET status = 'sent', ticket_id = $2, ticket_url = $3, last_error = NULL, \
-             lease_until = 0, updated_at = $4 WHERE id = $1",
-            |q| q.bind(id).bind(ticket_id).bind(url).bind(now),
-        )
-        .await
+        let sql = "UPDATE helpdesk_outbox SET status = 'sent', ticket_id = $2, ticket_url = $3, last_error = NULL, \
+                   lease_until = 0, updated_at = $4 WHERE id = $1";
+        self.write_one(sql, |q| q.bind(id).bind(ticket_id).bind(url).bind(now)).await.map(drop)
     }
 
     /// Another attempt at `next_at`, keeping why this one failed.
     pub async fn outbox_retry_at(&self, id: &str, error: &str, next_at: i64, now: i64) -> Result<(), sqlx::Error> {
-        self.update_outbox(
-            "UPDATE helpdesk_outbox SET last_error = $2, next_attempt_at = $3, lease_until = 0, updated_at = $4 \
-             WHERE id = $1 AND status = 'pending'",
-            |q| q.bind(id).bind(error).bind(next_at).bind(now),
-        )
-        .await
+        let sql = "UPDATE helpdesk_outbox SET last_error = $2, next_attempt_at = $3, lease_until = 0, updated_at = $4 \
+                   WHERE id = $1 AND status = 'pending'";
+        self.write_one(sql, |q| q.bind(id).bind(error).bind(next_at).bind(now)).await.map(drop)
     }
 
     pub async fn outbox_failed(&self, id: &str, error: &str, now: i64) -> Result<(), sqlx::Error> {
-        self.update_outbox(
-            "UPDATE helpdesk_outbox SET status = 'failed', last_error = $2, lease_until = 0, updated_at = $3 \
-             WHERE id = $1",
-            |q| q.bind(id).bind(error).bind(now),
-        )
-        .await
+        let sql = "UPDATE helpdesk_outbox SET status = 'failed', last_error = $2, lease_until = 0, updated_at = $3 \
+                   WHERE id = $1";
+        self.write_one(sql, |q| q.bind(id).bind(error).bind(now)).await.map(drop)
     }
 
     /// An admin's Retry: a failed row is due again now. Whether there was one.
     pub async fn outbox_requeue(&self, id: &str, now: i64) -> Result<bool, sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
+        let sql =
             "UPDATE helpdesk_outbox SET status = 'pending', attempts = 0, next_attempt_at = $2, lease_until = 0, \
-             updated_at = $2 WHERE id = $1 AND status = 'failed'",
-        )
-        .bind(id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+                   updated_at = $2 WHERE id = $1 AND status = 'failed'";
+        Ok(self.write_one(sql, |q| q.bind(id).bind(now)).await? == 1)
     }
 
-    async fn update_outbox<'q>(
+    /// One statement in its own write transaction; the number of rows it changed.
+    async fn write_one<'q>(
         &self,
         sql: &'q str,
         bind: impl FnOnce(
             sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
         ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<u64, sqlx::Error> {
         let mut tx = self.begin_write().await?;
-        bind(sqlx::query(sql)).execute(&mut *tx).await?;
-        tx.commit().await
-    }
-
-    pub async fn outbox_by_id(&self, id: &str) -> Result<Option<OutboxRecord>, sqlx::Error> {
-        let sql = format!("{OUTBOX_SELECT} WHERE id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(self.pool()).await?;
-        row.as_ref().map(outbox_from_row).transpose()
+        let done = bind(sqlx::query(sql)).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
     }
 
     /// The newest dispatch of a conversation, if it went to a desk.
@@ -279,27 +242,16 @@ impl Store {
         let row = sqlx::query(&sql).bind(chatbot_id).bind(desk.as_str()).fetch_optional(self.pool()).await?;
         row.as_ref().map(outbox_from_row).transpose()
     }
-}
 
-impl Store {
     /// Turns a chatbot's Live Agent Handoff on or off; false when the workspace has no
     /// chatbot `public_id`.
     pub async fn set_live_handoff(&self, workspace_id: &str, public_id: &str, on: bool) -> Result<bool, sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query("UPDATE chatbots SET live_handoff = $1 WHERE workspace_id = $2 AND public_id = $3")
-            .bind(i32::from(on))
-            .bind(workspace_id)
-            .bind(public_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        let sql = "UPDATE chatbots SET live_handoff = $1 WHERE workspace_id = $2 AND public_id = $3";
+        Ok(self.write_one(sql, |q| q.bind(i32::from(on)).bind(workspace_id).bind(public_id)).await? == 1)
     }
 
     /// On SQLite no other instance can be sending: leases left by a crash go at start.
     pub async fn release_outbox_leases(&self) -> Result<(), sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE helpdesk_outbox SET lease_until = 0 WHERE status = 'pending'").execute(&mut *tx).await?;
-        tx.commit().await
+        self.write_one("UPDATE helpdesk_outbox SET lease_until = 0 WHERE status = 'pending'", |q| q).await.map(drop)
     }
 }

@@ -16,7 +16,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use crate::{
-    helpdesk::{spawn_with_desks, start_process, wait_for, Shared},
+    helpdesk::{dispatched, spawn_with_desks, start_process, wait_for, Shared},
     helpers::{Db, TestApp, TestDatabase},
     on_both_databases,
     process::terminate_and_wait,
@@ -131,16 +131,7 @@ async fn a_freshdesk_ticket_survives_a_sender_killed_after_the_201(db: Db) {
     wait_for("the kill", || child.try_wait().ok().flatten()).await;
 
     let (mut again, app) = start_process(&database, &origin);
-    let admin = app.admin().await;
-    let mut last = Value::Null;
-    for _ in 0..200 {
-        let (_, answer) = app.call(&admin.client, "settings/integrations", json!({"bot_id": "demo"})).await;
-        last = answer["integrations"]["desks"][1]["last_dispatch"].clone();
-        if last["status"] == "sent" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let last = dispatched(&app, 1).await;
     assert_eq!(last["status"], "sent", "{last}");
     assert!(last["ticket_url"].as_str().unwrap().ends_with("acme.freshdesk.com/a/tickets/500"), "{last}");
     let ticket = {

@@ -406,15 +406,7 @@ async fn a_permanent_refusal_fails_visibly_and_retry_sends_it(db: Db) {
     app.wait_for_history(&chat, "the handoff", |h| h["state"] == "handed_off").await;
 
     let admin = app.admin().await;
-    let mut failed = Value::Null;
-    for _ in 0..200 {
-        let (_, answer) = app.call(&admin.client, "settings/integrations", json!({"bot_id": "demo"})).await;
-        failed = answer["integrations"]["desks"][0]["last_dispatch"].clone();
-        if failed["status"] == "failed" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let failed = dispatched(&app, 0).await;
     assert_eq!(failed["status"], "failed", "{failed}");
     assert!(
         failed["error"].as_str().unwrap().contains("422")
@@ -570,16 +562,7 @@ async fn a_sender_killed_after_the_desk_created_the_ticket_still_leaves_one(db: 
     // Restarted, the dispatcher finds the row still pending, looks the ticket up by
     // the escalation id, finds it, and records it without creating another.
     let (mut again, app) = start_process(&database, &origin);
-    let admin = app.admin().await;
-    let mut last = Value::Null;
-    for _ in 0..200 {
-        let (_, answer) = app.call(&admin.client, "settings/integrations", json!({"bot_id": "demo"})).await;
-        last = answer["integrations"]["desks"][0]["last_dispatch"].clone();
-        if last["status"] == "sent" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let last = dispatched(&app, 0).await;
     assert_eq!(last["status"], "sent", "{last}");
     let counts = {
         let fake = fake.lock().unwrap();
@@ -645,14 +628,9 @@ async fn planted_canaries_never_leak(db: Db) {
     assert_eq!(status, 200, "{answer}");
     say(&app, &chat, "c2", "I want to talk to a human").await;
     let ticket = wait_for("the ticket", || fake.lock().unwrap().tickets.first().cloned()).await;
-    let mut integrations = Value::Null;
-    for _ in 0..200 {
-        (_, integrations) = app.call(&admin.client, "settings/integrations", json!({"bot_id": "demo"})).await;
-        if integrations["integrations"]["desks"][0]["last_dispatch"]["status"] == "sent" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let last = dispatched(&app, 0).await;
+    assert_eq!(last["status"], "sent", "{last}");
+    let (_, integrations) = app.call(&admin.client, "settings/integrations", json!({"bot_id": "demo"})).await;
     answers.push_str(&integrations.to_string());
     answers.push_str(&app.history(&chat, 0).await.to_string());
     let page = admin.client.get(app.url("/settings")).send().await.unwrap().text().await.unwrap_or_default();
