@@ -14,7 +14,7 @@ use crate::{
     error::AppError,
     inbox::api::{ConversationDetail, InboxCounts, InboxFilter},
     domain::helpdesk::{Integrations, Verified},
-    settings::api::WidgetSettings,
+    settings::api::{ChatbotItem, WidgetSettings},
     widget::api::{HistoryResponse, StartResponse},
 };
 
@@ -74,6 +74,7 @@ pub trait Backend: Send + Sync + 'static {
         role: Role,
     ) -> Result<MemberView, AppError>;
     async fn update_widget(&self, request: &Parts, widget: WidgetSettings) -> Result<WidgetSettings, AppError>;
+    async fn chatbots(&self, request: &Parts) -> Result<Vec<ChatbotItem>, AppError>;
 
     async fn integrations(&self, request: &Parts, bot_id: String) -> Result<Integrations, AppError>;
     async fn set_live_handoff(&self, request: &Parts, bot_id: String, on: bool) -> Result<Integrations, AppError>;

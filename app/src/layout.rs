@@ -25,6 +25,18 @@ pub fn AppFrame(#[prop(optional)] wide: bool, children: Children) -> impl IntoVi
     }
 }
 
+/// A page that could not load: the reason, and a link to try again (`retry`).
+#[component]
+pub fn ErrorCard(err: crate::AppError, retry: &'static str) -> impl IntoView {
+    view! {
+        <section class="card narrow" role="alert">
+            <h1>"Something went wrong"</h1>
+            <p class="error">{err.to_string()}</p>
+            <p><a class="button" href=retry>"Try again"</a></p>
+        </section>
+    }
+}
+
 /// A modal dialog over the dimmed page; a click outside it calls `close`.
 #[component]
 pub fn Dialog(

@@ -12,7 +12,7 @@ use app::{
         ConversationSummary, MemberView, Message, Note, Role, WidgetLook,
     },
     inbox::api::{ConversationDetail, InboxCounts, InboxFilter},
-    settings::api::WidgetSettings,
+    settings::api::{ChatbotItem, WidgetSettings},
     widget::api::{HistoryResponse, StartResponse},
     AppError,
 };
@@ -177,12 +177,16 @@ impl Backend for BatonBackend {
 
     async fn conversations(&self, request: &Parts, filter: InboxFilter) -> Result<Vec<ConversationSummary>, AppError> {
         let caller = self.team(request).await?;
-        self.handoff.list(&caller.member, &caller.workspace_id, filter).await
+        let mut list = self.handoff.list(&caller.member, &caller.workspace_id, filter).await?;
+        desks::with_dispatches(self.handoff.store(), &mut list).await?;
+        Ok(list)
     }
 
     async fn conversation(&self, request: &Parts, conversation_id: String) -> Result<ConversationDetail, AppError> {
         let caller = self.team(request).await?;
-        self.handoff.detail(&caller.workspace_id, &conversation_id).await
+        let mut detail = self.handoff.detail(&caller.workspace_id, &conversation_id).await?;
+        desks::with_dispatches(self.handoff.store(), std::slice::from_mut(&mut detail.conversation)).await?;
+        Ok(detail)
     }
 
     async fn claim(&self, request: &Parts, conversation_id: String) -> Result<ConversationSummary, AppError> {
@@ -245,6 +249,15 @@ impl Backend for BatonBackend {
         let chatbot = store.chatbot_by_public_id(&update.bot_id).await.map_err(AppError::internal)?.ok_or(AppError::NotFound)?;
         tracing::info!(member_id = %caller.member.id, bot_id = %update.bot_id, "widget settings changed");
         Ok(widget::settings(&chatbot))
+    }
+
+    async fn chatbots(&self, request: &Parts) -> Result<Vec<ChatbotItem>, AppError> {
+        let caller = self.team(request).await?;
+        if caller.member.role != Role::Admin {
+            return Err(AppError::Forbidden("only admins can manage chatbots".into()));
+        }
+        let chatbots = self.handoff.store().chatbots_of(&caller.workspace_id).await.map_err(AppError::internal)?;
+        Ok(chatbots.into_iter().map(|c| ChatbotItem { bot_id: c.public_id, name: c.name }).collect())
     }
 
     async fn integrations(&self, request: &Parts, bot_id: String) -> Result<Integrations, AppError> {

@@ -199,6 +199,7 @@ impl Application {
         let desks = DeskHttp::new(test_origin, timeout).map_err(|err| StartError::HelpDesks(err.to_string()))?;
         let lease = Duration::from_secs(settings.helpdesk_lease_secs.max(1));
         let outbox = Outbox::new(store.clone(), Arc::new(vault), desks, site.public_url(), lease);
+        outbox.reseal_stale().await.map_err(StoreError::from)?;
         let handoff = Handoff::new(store.clone(), hub.clone(), bus, brain(settings)?, limits, settings.bot_turn_lease())
             .with_outbox(outbox.clone());
         // AI turns owed from before this start (a crash, a restart) are run by the

@@ -42,6 +42,23 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + day_of_era - 719_468
 }
 
+/// The day of a wire timestamp in words, "4 Dec 2026" (UTC); empty for anything else.
+pub fn day_of(at: &str) -> String {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    if epoch_ms(at).is_none() {
+        return String::new();
+    }
+    let mut parts = at.get(..10).unwrap_or_default().splitn(3, '-');
+    let (Some(year), Some(month), Some(day)) = (parts.next(), parts.next(), parts.next()) else {
+        return String::new();
+    };
+    let month = month.parse::<usize>().ok().and_then(|m| MONTHS.get(m.wrapping_sub(1)));
+    match (month, day.parse::<u32>()) {
+        (Some(month), Ok(day)) => format!("{day} {month} {year}"),
+        _ => String::new(),
+    }
+}
+
 /// How long since `from_ms`, in the fewest words: "just now", "4 min", "1 h 5 min", "3 d".
 pub fn waited(from_ms: i64, now_ms: i64) -> String {
     let minutes = (now_ms - from_ms).max(0) / 60_000;
@@ -57,6 +74,14 @@ pub fn waited(from_ms: i64, now_ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_read_in_words_and_garbage_reads_as_nothing() {
+        assert_eq!(day_of("2026-12-04T10:00:00Z"), "4 Dec 2026");
+        assert_eq!(day_of("2027-01-31T23:59:59.123+00:00"), "31 Jan 2027");
+        assert_eq!(day_of("2026-13-04T10:00:00Z"), "");
+        assert_eq!(day_of("yesterday"), "");
+    }
 
     #[test]
     fn server_timestamps_parse_to_epoch_milliseconds() {

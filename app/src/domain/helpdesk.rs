@@ -127,19 +127,22 @@ const HUBSPOT: [Field; 3] = [
 ];
 
 const ZOHO_DESK: [Field; 7] = [
-    chosen(
+    // Typed, not chosen: every call, the first included, goes to the data centre's hosts.
+    typed(
         "data_centre",
         "Data centre",
-        "The domain you sign in at: zoho.com, zoho.eu, zoho.in, zoho.com.au, zoho.jp.",
+        "What follows zoho. in the address you sign in at: com, eu, in, com.au, jp or com.cn (zoho.eu → eu).",
     ),
     typed("client_id", "Client ID", "api-console.zoho.com → Self Client → Client Secret tab."),
     secret("client_secret", "Client secret", "api-console.zoho.com → Self Client → Client Secret tab."),
-    secret(
+    // Optional: verify exchanges it for the refresh token, and connect stores only that.
+    optional(secret(
         "grant_code",
         "Grant code",
-        "Self Client → Generate Code, scopes Desk.tickets.CREATE,Desk.tickets.UPDATE,Desk.contacts.READ,\
-         Desk.contacts.CREATE,Desk.basic.READ (valid for minutes; used once).",
-    ),
+        "Self Client → Generate Code, scopes Desk.tickets.READ,Desk.tickets.CREATE,Desk.tickets.UPDATE,\
+         Desk.contacts.READ,Desk.contacts.CREATE,Desk.basic.READ (valid for minutes; used once). Needed unless you \
+         give a refresh token.",
+    )),
     typed("org_id", "Organization ID", "Zoho Desk → Setup → Developer Space → API → orgId."),
     chosen("department_id", "Department", "Read from your organization once the credentials are verified."),
     optional(secret("refresh_token", "Refresh token", "Only to reconnect without a new grant code.")),
@@ -179,6 +182,35 @@ pub struct LastDispatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub at: String,
+}
+
+/// A conversation's handoff to a help desk, as the Inbox shows it beside the
+/// conversation: where it went and how it went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dispatch {
+    pub desk: Desk,
+    /// `pending`, `sent` or `failed`.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Dispatch {
+    /// "Sent to Zendesk", "Sending to Zendesk…", "Zendesk refused it: …".
+    pub fn describe(&self) -> String {
+        let desk = self.desk.label();
+        match self.status.as_str() {
+            "sent" => format!("Sent to {desk}"),
+            "failed" => format!("{desk} did not take it: {}", self.error.as_deref().unwrap_or("no reason given")),
+            _ => format!("Sending to {desk}…"),
+        }
+    }
+
+    pub fn failed(&self) -> bool {
+        self.status == "failed"
+    }
 }
 
 /// One desk's card in Settings → Integrations.

@@ -127,6 +127,9 @@ pub struct ConversationSummary {
     pub escalated_at: Option<String>,
     /// Visitor messages since the team last replied.
     pub unread: i64,
+    /// Where a conversation handed to a help desk went, and how it went.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatch: Option<crate::domain::helpdesk::Dispatch>,
 }
 
 impl ConversationSummary {

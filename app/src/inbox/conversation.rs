@@ -142,7 +142,10 @@ fn state_line(conversation: &ConversationSummary, me: &str, now_ms: i64) -> Stri
         },
         StateKind::Resolved => "Resolved · the AI answers again".to_owned(),
         StateKind::Bot => "The AI is answering".to_owned(),
-        StateKind::HandedOff => "Sent to the help desk".to_owned(),
+        StateKind::HandedOff => match &conversation.dispatch {
+            Some(dispatch) => dispatch.describe(),
+            None => "Sent to the help desk".to_owned(),
+        },
     }
 }
 
@@ -159,6 +162,20 @@ fn Packet(conversation: ConversationSummary) -> impl IntoView {
                     {conversation.visitor.name.clone().map(|name| format!("{name} · "))}
                     {conversation.visitor.email.clone().unwrap_or_else(|| "no email given".to_owned())}
                 </p>
+                {conversation.dispatch.clone().map(|dispatch| {
+                    let failed = dispatch.failed();
+                    view! {
+                        <div class="dispatch" class:failed=failed role=failed.then_some("alert")>
+                            <p>{dispatch.describe()}</p>
+                            {failed.then(|| view! {
+                                <p class="muted small">"An admin can send it again from Settings → Integrations."</p>
+                            })}
+                            {dispatch.ticket_url.map(|url| view! {
+                                <a href=url target="_blank" rel="noopener noreferrer">"Open the ticket"</a>
+                            })}
+                        </div>
+                    }
+                })}
             </section>
         }
     })

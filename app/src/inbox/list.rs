@@ -111,10 +111,19 @@ fn ConversationItem(desk: Desk, conversation: ConversationSummary) -> impl IntoV
             },
             StateKind::Resolved => "Resolved".to_owned(),
             StateKind::Bot => "AI answering".to_owned(),
-            StateKind::HandedOff => "Sent to help desk".to_owned(),
+            StateKind::HandedOff => match &conversation.dispatch {
+                Some(dispatch) if dispatch.failed() => format!("{} failed", dispatch.desk.label()),
+                Some(dispatch) => dispatch.describe(),
+                None => "Sent to help desk".to_owned(),
+            },
         }
     };
-    let state_class = format!("conversation-item state-{}", conversation.state.as_str());
+    let failed = conversation.dispatch.as_ref().is_some_and(|d| d.failed());
+    let state_class = format!(
+        "conversation-item state-{}{}",
+        conversation.state.as_str(),
+        if failed { " dispatch-failed" } else { "" }
+    );
     // The escalation's reason is a badge only while a person is needed: it belongs to
     // the current state, not to a handoff that is over.
     let reason = conversation.reason.filter(|_| matches!(conversation.state, StateKind::NeedsHuman | StateKind::Claimed));

@@ -17,8 +17,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     auth::api::{current_member, logout, SessionResponse},
     domain::{EscalationReason, MemberView},
-    error::AppError,
-    layout::{AppFrame, Dialog},
+    layout::{AppFrame, Dialog, ErrorCard},
 };
 use api::InboxFilter;
 use desk::{ComposerMode, Connection, Desk};
@@ -46,22 +45,11 @@ pub fn InboxPage() -> impl IntoView {
                                 }
                                     .into_any()
                             }
-                            Err(err) => view! { <ErrorCard err/> }.into_any(),
+                            Err(err) => view! { <ErrorCard err retry="/inbox"/> }.into_any(),
                         })
                 }}
             </Transition>
         </AppFrame>
-    }
-}
-
-#[component]
-fn ErrorCard(err: AppError) -> impl IntoView {
-    view! {
-        <section class="card narrow" role="alert">
-            <h1>"Something went wrong"</h1>
-            <p class="error">{err.to_string()}</p>
-            <p><a class="button" href="/inbox">"Try again"</a></p>
-        </section>
     }
 }
 

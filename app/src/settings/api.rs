@@ -58,6 +58,26 @@ pub async fn update_widget(widget: WidgetSettings) -> Result<WidgetSettingsRespo
     Ok(WidgetSettingsResponse { widget: backend.update_widget(&request, widget).await? })
 }
 
+/// One of the workspace's chatbots, for Settings' picker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatbotItem {
+    pub bot_id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatbotsResponse {
+    pub chatbots: Vec<ChatbotItem>,
+}
+
+/// `POST /api/v1/settings/chatbots`: the workspace's chatbots, oldest first. Admins
+/// only (403 otherwise).
+#[server(prefix = "/api/v1", endpoint = "settings/chatbots", input = ApiJson)]
+pub async fn list_chatbots() -> Result<ChatbotsResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(ChatbotsResponse { chatbots: backend.chatbots(&request).await? })
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntegrationsResponse {
     pub integrations: Integrations,

@@ -6,7 +6,10 @@
 use std::collections::BTreeMap;
 
 use app::{
-    domain::helpdesk::{Desk, DeskCard, Integrations, LastDispatch, Verified, PRIORITY},
+    domain::{
+        helpdesk::{Desk, DeskCard, Dispatch, Integrations, LastDispatch, Verified, PRIORITY},
+        ConversationSummary, StateKind,
+    },
     AppError,
 };
 
@@ -15,7 +18,7 @@ use crate::{
     handoff::route::{route, Route},
     store::{
         conversations::ChatbotRecord,
-        helpdesks::{connection_context, ConnectionRecord},
+        helpdesks::{connection_context, ConnectionRecord, OutboxStatus},
         now_ms, rfc3339, Store,
     },
 };
@@ -48,12 +51,31 @@ pub async fn integrations(store: &Store, chatbot: &ChatbotRecord) -> Result<Inte
                 conversation_id: row.conversation_id,
                 status: row.status.as_str().to_owned(),
                 ticket_url: row.ticket_url,
-                error: row.last_error.filter(|_| row.status != crate::store::helpdesks::OutboxStatus::Sent),
+                error: row.last_error.filter(|_| row.status != OutboxStatus::Sent),
                 at: rfc3339(row.updated_at),
             }),
         });
     }
     Ok(Integrations { bot_id: chatbot.public_id.clone(), live_handoff: chatbot.live_handoff, desks })
+}
+
+/// Tells each conversation handed to a help desk where it went and how it went (the
+/// Inbox shows a failed handoff with the vendor's reason).
+pub async fn with_dispatches(store: &Store, conversations: &mut [ConversationSummary]) -> Result<(), AppError> {
+    let handed: Vec<&str> =
+        conversations.iter().filter(|c| c.state == StateKind::HandedOff).map(|c| c.id.as_str()).collect();
+    let rows = store.dispatches_of(&handed).await.map_err(AppError::internal)?;
+    for conversation in conversations.iter_mut() {
+        if let Some(row) = rows.iter().find(|r| r.conversation_id == conversation.id) {
+            conversation.dispatch = Some(Dispatch {
+                desk: row.desk,
+                status: row.status.as_str().to_owned(),
+                ticket_url: row.ticket_url.clone(),
+                error: row.last_error.clone().filter(|_| row.status != OutboxStatus::Sent),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn desk_of(name: &str) -> Result<Desk, AppError> {

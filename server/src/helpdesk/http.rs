@@ -187,7 +187,13 @@ impl DeskHttp {
 
     /// Sends `request` and reads the answer, however it ends.
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<Answer, Transport> {
-        let mut response = request.send().await.map_err(|err| transport(err, self.timeout))?;
+        let request = request.build().map_err(|err| transport(err, self.timeout))?;
+        // An address written as such is never resolved, so `PublicOnly` cannot see it:
+        // vendors are only ever called by name.
+        if self.test_origin.is_none() && request.url().host().is_some_and(|h| !matches!(h, url::Host::Domain(_))) {
+            return Err(Transport::Connect("refused to call an address instead of a vendor's host name".to_owned()));
+        }
+        let mut response = self.client.execute(request).await.map_err(|err| transport(err, self.timeout))?;
         let (status, headers) = (response.status(), response.headers().clone());
         if response.content_length().is_some_and(|n| n > MAX_ANSWER as u64) {
             return Err(Transport::TooLarge);
@@ -220,6 +226,19 @@ pub fn retry_after(headers: &HeaderMap, now_unix: u64) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_production_client_refuses_loopback_names_and_addresses() {
+        let http = DeskHttp::new(None, Duration::from_secs(5)).unwrap_or_else(|e| panic!("{e}"));
+        for url in ["https://localhost/", "https://127.0.0.1/", "https://[::1]/", "https://169.254.169.254/"] {
+            match http.send(http.client().get(url)).await {
+                Err(Transport::Connect(reason)) => {
+                    assert!(reason.contains("public address") || reason.contains("instead of"), "{url}: {reason}")
+                }
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn only_public_addresses_may_be_called() {

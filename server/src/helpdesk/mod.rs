@@ -12,9 +12,12 @@ pub mod admin;
 pub mod form;
 pub mod freshdesk;
 pub mod http;
+pub mod hubspot;
+pub mod intercom;
 pub mod outbox;
 pub mod packet;
 pub mod zendesk;
+pub mod zoho;
 
 use std::time::Duration;
 
@@ -69,7 +72,9 @@ pub fn connector(desk: Desk) -> Option<&'static dyn Connector> {
     match desk {
         Desk::Zendesk => Some(&zendesk::Zendesk),
         Desk::Freshdesk => Some(&freshdesk::Freshdesk),
-        _ => None,
+        Desk::Intercom => Some(&intercom::Intercom),
+        Desk::Hubspot => Some(&hubspot::Hubspot),
+        Desk::ZohoDesk => Some(&zoho::ZohoDesk),
     }
 }
 

@@ -67,6 +67,37 @@ impl Outbox {
         &self.http
     }
 
+    /// Seals again, under the current key, every connection sealed under a previous
+    /// one (`BATON_PREVIOUS_SECRET_KEYS`), so the old key can then be dropped. One
+    /// that opens under no key is left as it is and named in the log: it must be
+    /// connected again.
+    pub async fn reseal_stale(&self) -> Result<usize, sqlx::Error> {
+        let mut resealed = 0;
+        for record in self.store.all_connections().await? {
+            if !self.vault.is_stale(&record.sealed) {
+                continue;
+            }
+            let context = connection_context(&record.chatbot_id, record.desk);
+            match self.vault.reseal(&record.sealed, &context) {
+                Ok(sealed) => {
+                    if self.store.reseal_connection(&record, &sealed).await? {
+                        resealed += 1;
+                    }
+                }
+                Err(err) => tracing::warn!(
+                    chatbot_id = %record.chatbot_id,
+                    desk = record.desk.as_str(),
+                    error = %err,
+                    "a help-desk connection opens under none of the keys: connect it again"
+                ),
+            }
+        }
+        if resealed > 0 {
+            tracing::info!(resealed, "help-desk connections sealed again under the current key");
+        }
+        Ok(resealed)
+    }
+
     /// A row was committed: send it now rather than at the next poll.
     pub fn wake(&self) {
         self.wake.notify_one();
@@ -153,7 +184,8 @@ impl Outbox {
             }
             SendError::Retry { reason, after } => {
                 let wait = after.unwrap_or_default().max(backoff(attempt));
-                Attempt::Retry { reason, at: now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX) }
+                let wait = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
+                Attempt::Retry { reason, at: now_ms().saturating_add(wait) }
             }
         }
     }

@@ -64,6 +64,7 @@ impl ConversationRecord {
             last_message_at: rfc3339(self.last_message_at),
             escalated_at: self.escalated_at.map(rfc3339),
             unread: self.unread,
+            dispatch: None,
         }
     }
 }
@@ -190,6 +191,13 @@ impl Store {
         .execute(self.pool())
         .await?;
         Ok(updated.rows_affected() == 1)
+    }
+
+    /// A workspace's chatbots, oldest first.
+    pub async fn chatbots_of(&self, workspace_id: &str) -> Result<Vec<ChatbotRecord>, sqlx::Error> {
+        let sql = format!("{CHATBOT_SELECT} WHERE workspace_id = $1 ORDER BY created_at, id");
+        let rows = sqlx::query(&sql).bind(workspace_id).fetch_all(self.pool()).await?;
+        rows.iter().map(chatbot_from_row).collect()
     }
 
     pub async fn chatbot_by_id(&self, id: &str) -> Result<Option<ChatbotRecord>, sqlx::Error> {

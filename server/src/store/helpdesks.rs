@@ -140,6 +140,21 @@ impl Store {
         rows.iter().map(connection_from_row).collect()
     }
 
+    /// Every connected desk of every chatbot (for resealing under a new key).
+    pub async fn all_connections(&self) -> Result<Vec<ConnectionRecord>, sqlx::Error> {
+        let rows = sqlx::query(CONNECTION_SELECT).fetch_all(self.pool()).await?;
+        rows.iter().map(connection_from_row).collect()
+    }
+
+    /// Replaces a connection's sealed form, if it is still the one read (`old`).
+    pub async fn reseal_connection(&self, record: &ConnectionRecord, sealed: &str) -> Result<bool, sqlx::Error> {
+        let sql = "UPDATE helpdesk_connections SET sealed = $1 WHERE chatbot_id = $2 AND desk = $3 AND sealed = $4";
+        let updated = self
+            .write_one(sql, |q| q.bind(sealed).bind(&record.chatbot_id).bind(record.desk.as_str()).bind(&record.sealed))
+            .await?;
+        Ok(updated == 1)
+    }
+
     pub async fn connection(&self, chatbot_id: &str, desk: Desk) -> Result<Option<ConnectionRecord>, sqlx::Error> {
         let sql = format!("{CONNECTION_SELECT} WHERE chatbot_id = $1 AND desk = $2");
         let row = sqlx::query(&sql).bind(chatbot_id).bind(desk.as_str()).fetch_optional(self.pool()).await?;
@@ -241,6 +256,27 @@ impl Store {
         let sql = format!("{OUTBOX_SELECT} WHERE chatbot_id = $1 AND desk = $2 ORDER BY updated_at DESC LIMIT 1");
         let row = sqlx::query(&sql).bind(chatbot_id).bind(desk.as_str()).fetch_optional(self.pool()).await?;
         row.as_ref().map(outbox_from_row).transpose()
+    }
+
+    /// The newest dispatch of each of `conversation_ids` that has one.
+    pub async fn dispatches_of(&self, conversation_ids: &[&str]) -> Result<Vec<OutboxRecord>, sqlx::Error> {
+        if conversation_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (1..=conversation_ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!("{OUTBOX_SELECT} WHERE conversation_id IN ({}) ORDER BY updated_at, id", marks.join(", "));
+        let mut query = sqlx::query(&sql);
+        for id in conversation_ids {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
+        let mut newest: Vec<OutboxRecord> = Vec::new();
+        for row in rows.iter().map(outbox_from_row) {
+            let row = row?;
+            newest.retain(|seen| seen.conversation_id != row.conversation_id);
+            newest.push(row);
+        }
+        Ok(newest)
     }
 
     /// Turns a chatbot's Live Agent Handoff on or off; false when the workspace has no

@@ -1,12 +1,14 @@
-//! Contract tests: every request the Zendesk connector makes is checked against
-//! Zendesk's own OpenAPI description (`server/tests/specs/zendesk.yaml`) by Stoplight
+//! Contract tests: every request the Zendesk and Intercom connectors make is checked
+//! against the vendor's own OpenAPI description (`server/tests/specs/`) by Stoplight
 //! Prism (npm `@stoplight/prism-cli` 5.14.2, installed in `end2end/` by setup). Prism
 //! answers 422 (with the broken field) or 401 to a request its spec rejects, so a
-//! body, header or auth scheme Zendesk would refuse fails here.
+//! body, header or auth scheme the vendor would refuse fails here.
 //!
-//! The spec's paths lack the real API's `.json` suffix: a small proxy in front of
-//! Prism strips it (SOURCES.md, "Differences from the real API"), and records what
-//! Prism answered to each call.
+//! Zendesk's paths in its spec lack the real API's `.json` suffix: a small proxy in
+//! front of Prism strips it (SOURCES.md, "Differences from the real API"), and records
+//! what Prism answered to each call. Intercom's calls go through the same proxy, which
+//! changes none of its paths. Intercom's spec serves every region from one origin, as
+//! Baton's test origin does, so verify finds the token "in the US".
 
 use std::{
     path::PathBuf,
@@ -21,8 +23,9 @@ use tokio::process::{Child, Command};
 
 use crate::{
     escalation::say,
-    helpdesk::connect_zendesk,
+    helpdesk::{connect_zendesk, dispatched},
     helpers::{spawn_app_with, test_settings, Db, TestDatabase},
+    intercom::connect_intercom,
 };
 
 /// What Prism answered: method, the path Baton asked for, status, body.
@@ -145,5 +148,79 @@ async fn every_zendesk_call_baton_makes_passes_zendesk_s_spec() {
     let paths: Vec<String> = seen.iter().map(|(m, p, ..)| format!("{m} {p}")).collect();
     assert!(paths.contains(&"GET /api/v2/users/me.json".to_owned()), "{paths:?}");
     assert!(paths.iter().any(|p| p.starts_with("GET /api/v2/tickets.json?")), "{paths:?}");
+    app.stop().await;
+}
+
+/// A request as Intercom's spec wants it signed: any bearer token, API version 2.14.
+fn intercom_signed(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    request.bearer_auth("any-token").header("Intercom-Version", "2.14").header("Accept", "application/json")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prism_rejects_an_intercom_call_that_breaks_intercom_s_spec() {
+    // The control: a conversation without its body, one without auth, and a note
+    // without its admin are refused; the same conversation with its body passes (the
+    // local copy of the spec lost the `format: uuid` no Intercom id satisfies).
+    let prism = prism("intercom.yaml").await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/conversations", prism.origin);
+    let from = json!({"type": "user", "id": "6762f0dd1bb69f9f2193bb83"});
+    let answer = intercom_signed(client.post(&url)).json(&json!({"from": from})).send().await.unwrap();
+    assert_eq!(answer.status(), 422, "{}", answer.text().await.unwrap_or_default());
+    let anonymous = client.post(&url).header("Intercom-Version", "2.14").json(&json!({"from": from, "body": "Hi"}));
+    assert_eq!(anonymous.send().await.unwrap().status(), 401);
+    let answer = intercom_signed(client.post(&url)).json(&json!({"from": from, "body": "Hi"})).send().await.unwrap();
+    assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap_or_default());
+    let note = json!({"message_type": "note", "type": "admin", "body": "<p>no admin</p>"});
+    let reply = intercom_signed(client.post(format!("{}/conversations/499/reply", prism.origin))).json(&note);
+    let answer = reply.send().await.unwrap();
+    assert_eq!(answer.status(), 422, "{}", answer.text().await.unwrap_or_default());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_intercom_call_baton_makes_passes_intercom_s_spec() {
+    let prism = prism("intercom.yaml").await;
+    let (origin, seen) = proxy(&prism).await;
+    let database = TestDatabase::new(Db::Sqlite).await;
+    let mut settings = test_settings(&database);
+    settings.helpdesk_test_origin = Some(origin);
+    let app = spawn_app_with(settings).await;
+    assert_eq!(connect_intercom(&app).await, "us", "Prism accepts any token, and the US is tried first");
+    let chat = app.start_chat_with_email("jordan@acme.com").await;
+    say(&app, &chat, "c1", "I was charged twice, I want to talk to a person <now>").await;
+
+    // Tagging is the last step of a send: `baton`, then the reason.
+    let tagged = |seen: &Seen| {
+        let seen = seen.lock().unwrap();
+        let tags = seen.iter().filter(|(method, path, ..)| method == "POST" && path.starts_with("/conversations/"));
+        tags.filter(|(_, path, ..)| path.ends_with("/tags")).count()
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while tagged(&seen) < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "the conversation was not tagged: {:?}", seen.lock().unwrap());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let last = dispatched(&app, 2).await;
+    assert_eq!(last["status"], "sent", "{last}");
+    // Prism's answers are the spec's examples: `/me`'s workspace, the conversation 499.
+    let url = "https://app.intercom.com/a/apps/this_is_an_id1_that_should_be_at_least_40/inbox/inbox/conversation/499";
+    assert_eq!(last["ticket_url"], url, "{last}");
+
+    let seen = seen.lock().unwrap().clone();
+    for (method, path, status, body) in &seen {
+        assert!((200..300).contains(status), "{method} {path}: Prism answered {status}: {body}");
+    }
+    let paths: Vec<String> = seen.iter().map(|(m, p, ..)| format!("{m} {p}")).collect();
+    for call in [
+        "GET /me",
+        "POST /contacts/search",
+        "POST /contacts",
+        "POST /conversations",
+        "POST /conversations/499/reply",
+        "POST /tags",
+        "POST /conversations/499/tags",
+    ] {
+        assert!(paths.iter().any(|p| p == call), "{call} was not made: {paths:?}");
+    }
     app.stop().await;
 }

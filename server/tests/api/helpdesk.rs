@@ -319,6 +319,13 @@ async fn bad_input_is_named_and_other_workspaces_and_agents_are_refused(db: Db) 
     assert_eq!(status, 403, "{answer}");
     let (status, _) = app.call(&agent.client, "settings/integrations", json!({"bot_id": "demo"})).await;
     assert_eq!(status, 403);
+    let (status, _) = app.call(&agent.client, "settings/chatbots", json!({})).await;
+    assert_eq!(status, 403, "the picker is for admins too");
+    let (status, answer) = app.call(&eve.client, "settings/chatbots", json!({})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer["chatbots"].as_array().unwrap().iter().all(|c| c["bot_id"] != "demo"), "{answer}");
+    let (status, answer) = app.call(&admin.client, "settings/chatbots", json!({})).await;
+    assert_eq!((status.as_u16(), &answer["chatbots"][0]["bot_id"]), (200, &json!("demo")), "{answer}");
     app.stop().await;
 }
 
@@ -415,7 +422,17 @@ async fn a_permanent_refusal_fails_visibly_and_retry_sends_it(db: Db) {
     );
     assert_eq!(fake.lock().unwrap().create_calls, 1, "a 422 is not retried");
 
+    // The Inbox's All view shows the conversation with the desk's reason.
     let conversation_id = failed["conversation_id"].as_str().unwrap().to_owned();
+    let (status, list) = app.call(&admin.client, "inbox/conversations", json!({"filter": "all"})).await;
+    assert_eq!(status, 200, "{list}");
+    let listed = list["conversations"].as_array().unwrap().iter().find(|c| c["id"] == conversation_id.as_str());
+    let dispatch = &listed.unwrap_or_else(|| panic!("not in All: {list}"))["dispatch"];
+    assert_eq!((&dispatch["desk"], &dispatch["status"]), (&json!("zendesk"), &json!("failed")), "{dispatch}");
+    assert!(dispatch["error"].as_str().unwrap().contains("RecordInvalid"), "{dispatch}");
+    let (_, detail) = app.call(&admin.client, "inbox/conversation", json!({"conversation_id": conversation_id})).await;
+    assert_eq!(detail["conversation"]["dispatch"], *dispatch, "{detail}");
+
     let body = json!({"bot_id": "demo", "conversation_id": conversation_id});
     let (status, answer) = app.call(&admin.client, "settings/helpdesk/retry", body.clone()).await;
     assert_eq!(status, 200, "{answer}");
@@ -692,7 +709,36 @@ async fn two_instances_on_postgres_send_each_escalation_once() {
     terminate_and_wait(&mut second);
 }
 
+/// A key rotation: connected under key A; started with B and A as previous, which
+/// seals the connection again under B; then started with B alone, it still sends.
+async fn a_rotated_key_reseals_connections_at_start(db: Db) {
+    const OLD: &str = "1111111111111111111111111111111111111111111111111111111111111111";
+    const NEW: &str = "2222222222222222222222222222222222222222222222222222222222222222";
+    let database = TestDatabase::new(db).await;
+    let (origin, fake) = fake_zendesk().await;
+    let keyed = |current: &str, previous: &[&str]| {
+        let mut settings = test_settings(&database);
+        settings.helpdesk_test_origin = Some(origin.clone());
+        settings.secret_key = Some(current.into());
+        settings.previous_secret_keys = previous.iter().map(|k| (*k).into()).collect();
+        settings
+    };
+    let app = spawn_app_with(keyed(OLD, &[])).await;
+    connect_zendesk(&app).await;
+    app.stop().await;
+    let app = spawn_app_with(keyed(NEW, &[OLD])).await;
+    app.stop().await;
+
+    let app = spawn_app_with(keyed(NEW, &[])).await;
+    let chat = app.start_chat_with_email("sam@example.com").await;
+    say(&app, &chat, "c2", "I want to talk to a human").await;
+    wait_for("the ticket under the new key", || fake.lock().unwrap().tickets.first().cloned()).await;
+    assert_eq!(dispatched(&app, 0).await["status"], "sent");
+    app.stop().await;
+}
+
 on_both_databases!(
+    a_rotated_key_reseals_connections_at_start,
     verify_refuses_the_anonymous_user_and_stores_nothing,
     a_connected_desk_shows_its_account_never_its_secret,
     bad_input_is_named_and_other_workspaces_and_agents_are_refused,

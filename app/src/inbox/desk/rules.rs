@@ -100,6 +100,7 @@ pub(super) mod tests {
             last_message_at: at.into(),
             escalated_at: (state != StateKind::Bot).then(|| at.to_owned()),
             unread: 0,
+            dispatch: None,
         }
     }
 
