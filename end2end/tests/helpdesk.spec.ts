@@ -80,7 +80,7 @@ test('an admin connects Zendesk in Settings; a visitor who asks for a person get
   allowConsoleError(/status of 422 .*\/api\/v1\/settings\/helpdesk\/connect\)$/);
   await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
   await expect(page.getByRole('heading', { name: 'Integrations' })).toBeVisible();
-  await expect(page.getByLabel('Chatbot')).toHaveValue('demo');
+  await expect(page.getByLabel('Chatbot', { exact: true })).toHaveValue('demo');
   const live = page.getByRole('article', { name: 'Live Agent Handoff' });
   await expect(live).toContainText('On: escalated conversations wait for your team in the Inbox');
 

@@ -8,8 +8,7 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 
 use super::api::{
-    connect_helpdesk, disconnect_helpdesk, get_integrations, retry_helpdesk, set_live_handoff, verify_helpdesk,
-    IntegrationsResponse,
+    connect_helpdesk, disconnect_helpdesk, retry_helpdesk, set_live_handoff, verify_helpdesk, IntegrationsResponse,
 };
 use crate::{
     domain::{
@@ -21,26 +20,14 @@ use crate::{
 };
 
 #[component]
-pub fn Integrations(bot_id: String) -> impl IntoView {
-    let load = Resource::new(move || bot_id.clone(), get_integrations);
+pub fn Integrations(integrations: Integrations) -> impl IntoView {
     view! {
         <h2>"Integrations"</h2>
         <p class="muted">
             "Where conversations go when the bot hands them to a person: your team's Inbox, "
             "or a ticket in your help desk."
         </p>
-        <Transition fallback=|| view! { <p class="muted">"Loading integrations…"</p> }>
-            {move || {
-                load.get()
-                    .map(|result| match result {
-                        Ok(IntegrationsResponse { integrations }) => view! { <Cards integrations/> }.into_any(),
-                        Err(err) => {
-                            view! { <p class="error" role="alert">"The integrations could not load: " {err.to_string()}</p> }
-                                .into_any()
-                        }
-                    })
-            }}
-        </Transition>
+        <Cards integrations/>
     }
 }
 

@@ -7,40 +7,74 @@ mod integrations;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
 
 use crate::{
-    auth::api::{current_member, logout, SessionResponse},
+    auth::api::{current_member, logout},
     browser,
-    domain::{MemberView, Role},
+    domain::{helpdesk::Integrations, MemberView, Role},
+    error::AppError,
     inbox::LoginForm,
     layout::{AppFrame, ErrorCard},
 };
-use api::{list_chatbots, ChatbotItem};
+use api::{get_integrations, list_chatbots, ChatbotItem};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     // Bumped after sign-in and sign-out so the page asks again who is signed in.
     let session = RwSignal::new(0u32);
-    let member = Resource::new(move || session.get(), |_| current_member());
+    // The chosen chatbot lives in the address (`?bot=`), so a reload or a shared link
+    // opens the same one.
+    let bot = RwSignal::new(use_query_map().with_untracked(|q| q.get("bot")));
+    // One resource for the whole page: a resource made inside a Suspense's children
+    // would be made again on the server when they render a second time.
+    let page = Resource::new(move || (session.get(), bot.get()), |(_, bot)| load(bot));
     view! {
         <Title text="Settings"/>
         <AppFrame>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || {
-                    member
-                        .get()
+                    page.get()
                         .map(|result| match result {
-                            Ok(SessionResponse { member: Some(member) }) if member.role == Role::Admin => {
-                                view! { <Console member session/> }.into_any()
+                            Ok(Page::Admin { member, chatbots, integrations }) => {
+                                view! { <Console member chatbots integrations session bot/> }.into_any()
                             }
-                            Ok(SessionResponse { member: Some(member) }) => view! { <AdminsOnly member/> }.into_any(),
-                            Ok(SessionResponse { member: None }) => view! { <LoginForm session/> }.into_any(),
+                            Ok(Page::Agent(member)) => view! { <AdminsOnly member/> }.into_any(),
+                            Ok(Page::SignedOut) => view! { <LoginForm session/> }.into_any(),
                             Err(err) => view! { <ErrorCard err retry="/settings"/> }.into_any(),
                         })
                 }}
             </Transition>
         </AppFrame>
     }
+}
+
+/// What the page shows, read in one go: who is signed in and, for an admin, the
+/// workspace's chatbots and the chosen one's integrations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+enum Page {
+    SignedOut,
+    Agent(MemberView),
+    Admin { member: MemberView, chatbots: Vec<ChatbotItem>, integrations: Option<Integrations> },
+}
+
+/// The page for whoever is signed in; for an admin, the integrations of `asked` (if
+/// it is one of the workspace's chatbots) or of the first chatbot.
+async fn load(asked: Option<String>) -> Result<Page, AppError> {
+    let member = match current_member().await?.member {
+        None => return Ok(Page::SignedOut),
+        Some(member) if member.role != Role::Admin => return Ok(Page::Agent(member)),
+        Some(member) => member,
+    };
+    let chatbots = list_chatbots().await?.chatbots;
+    let chosen = asked
+        .filter(|id| chatbots.iter().any(|c| &c.bot_id == id))
+        .or_else(|| chatbots.first().map(|c| c.bot_id.clone()));
+    let integrations = match chosen {
+        Some(bot_id) => Some(get_integrations(bot_id).await?.integrations),
+        None => None,
+    };
+    Ok(Page::Admin { member, chatbots, integrations })
 }
 
 #[component]
@@ -60,9 +94,17 @@ fn AdminsOnly(member: MemberView) -> impl IntoView {
 
 /// The signed-in admin's console: the chatbot picker, the sidebar and the section.
 #[component]
-fn Console(member: MemberView, session: RwSignal<u32>) -> impl IntoView {
-    let chatbots = Resource::new(|| (), |_| list_chatbots());
-    let asked = use_query_map().with_untracked(|q| q.get("bot"));
+fn Console(
+    member: MemberView,
+    chatbots: Vec<ChatbotItem>,
+    integrations: Option<Integrations>,
+    session: RwSignal<u32>,
+    bot: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let choose = move |id: String| {
+        browser::replace_query(&format!("bot={id}"));
+        bot.set(Some(id));
+    };
     let sign_out = Action::new(|_: &()| logout());
     Effect::new(move |_| {
         if sign_out.value().get().is_some() {
@@ -77,64 +119,48 @@ fn Console(member: MemberView, session: RwSignal<u32>) -> impl IntoView {
                 <button type="button" class="link" on:click=move |_| { sign_out.dispatch(()); }>"Sign out"</button>
             </p>
         </div>
-        <Transition fallback=|| view! { <p class="muted">"Loading chatbots…"</p> }>
-            {move || {
-                chatbots
-                    .get()
-                    .map(|result| match result {
-                        Ok(list) if list.chatbots.is_empty() => {
-                            view! {
-                                <section class="card">
-                                    <p>"This workspace has no chatbot yet."</p>
-                                </section>
-                            }
-                                .into_any()
-                        }
-                        Ok(list) => view! { <Chatbots chatbots=list.chatbots asked=asked.clone()/> }.into_any(),
-                        Err(err) => {
-                            view! { <p class="error" role="alert">"The chatbots could not load: " {err.to_string()}</p> }
-                                .into_any()
-                        }
-                    })
-            }}
-        </Transition>
-    }
-}
-
-/// The picker and, for the chosen chatbot, its sidebar and section. The choice lives
-/// in the address (`?bot=`), so a reload or a shared link opens the same chatbot.
-#[component]
-fn Chatbots(chatbots: Vec<ChatbotItem>, asked: Option<String>) -> impl IntoView {
-    let first = chatbots.first().map(|c| c.bot_id.clone()).unwrap_or_default();
-    let start = asked.filter(|id| chatbots.iter().any(|c| &c.bot_id == id)).unwrap_or(first);
-    let bot = RwSignal::new(start);
-    let choose = move |id: String| {
-        browser::replace_query(&format!("bot={id}"));
-        bot.set(id);
-    };
-    view! {
-        <div class="settings">
-            <aside class="settings-side">
-                <label for="settings-bot">"Chatbot"</label>
-                <select id="settings-bot" on:change=move |ev| choose(event_target_value(&ev))>
-                    {chatbots
-                        .into_iter()
-                        .map(|c| {
-                            let selected = c.bot_id == bot.get_untracked();
-                            let label = format!("{} ({})", c.name, c.bot_id);
-                            view! { <option value=c.bot_id selected=selected>{label}</option> }
-                        })
-                        .collect_view()}
-                </select>
-                <nav aria-label="Chatbot settings">
-                    <ul>
-                        <li><a href=move || format!("/settings?bot={}", bot.get()) aria-current="page">"Integrations"</a></li>
-                    </ul>
-                </nav>
-            </aside>
-            <section class="settings-main" aria-label="Integrations">
-                {move || view! { <integrations::Integrations bot_id=bot.get()/> }}
-            </section>
-        </div>
+        {match integrations {
+            Some(integrations) => {
+                let chosen = integrations.bot_id.clone();
+                view! {
+                    <div class="settings">
+                        <aside class="settings-side">
+                            <label for="settings-bot">"Chatbot"</label>
+                            <select id="settings-bot" on:change=move |ev| choose(event_target_value(&ev))>
+                                {chatbots
+                                    .into_iter()
+                                    .map(|c| {
+                                        let selected = c.bot_id == chosen;
+                                        let label = format!("{} ({})", c.name, c.bot_id);
+                                        view! { <option value=c.bot_id selected=selected>{label}</option> }
+                                    })
+                                    .collect_view()}
+                            </select>
+                            <nav aria-label="Chatbot settings">
+                                <ul>
+                                    <li>
+                                        <a href=format!("/settings?bot={}", integrations.bot_id) aria-current="page">
+                                            "Integrations"
+                                        </a>
+                                    </li>
+                                </ul>
+                            </nav>
+                        </aside>
+                        <section class="settings-main" aria-label="Integrations">
+                            <integrations::Integrations integrations/>
+                        </section>
+                    </div>
+                }
+                    .into_any()
+            }
+            None => {
+                view! {
+                    <section class="card">
+                        <p>"This workspace has no chatbot yet."</p>
+                    </section>
+                }
+                    .into_any()
+            }
+        }}
     }
 }
