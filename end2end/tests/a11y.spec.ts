@@ -42,3 +42,13 @@ test('the signed-in Inbox with a conversation open has no serious accessibility 
   await expect(page.locator('.transcript .line').first()).toBeVisible();
   await expectAccessible(page, 'the Inbox with a conversation open');
 });
+
+test("an admin's Settings with a Connect form open has no serious accessibility violation", async ({ page }) => {
+  const login = await page.request.post('/api/v1/auth/login', { data: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } });
+  expect(login.ok()).toBeTruthy();
+  await openHydrated(page, '/settings?bot=demo');
+  const zoho = page.getByRole('article', { name: 'Zoho Desk' });
+  await zoho.getByRole('button', { name: 'Connect' }).click();
+  await expect(zoho.getByLabel('Data centre')).toHaveValue('com');
+  await expectAccessible(page, 'Settings → Integrations with the Zoho Desk form open');
+});

@@ -68,22 +68,29 @@ pub struct Field {
     pub required: bool,
     /// Filled from what the verify step read (a choice list), not typed in.
     pub chosen: bool,
+    /// A fixed list to pick from (value, label), known before any call; empty for a
+    /// field typed in or chosen from what the vendor read.
+    pub options: &'static [(&'static str, &'static str)],
 }
 
 const fn typed(name: &'static str, label: &'static str, hint: &'static str) -> Field {
-    Field { name, label, hint, secret: false, required: true, chosen: false }
+    Field { name, label, hint, secret: false, required: true, chosen: false, options: &[] }
 }
 
 const fn secret(name: &'static str, label: &'static str, hint: &'static str) -> Field {
-    Field { name, label, hint, secret: true, required: true, chosen: false }
+    Field { name, label, hint, secret: true, required: true, chosen: false, options: &[] }
 }
 
 const fn optional(field: Field) -> Field {
     Field { required: false, ..field }
 }
 
+const fn listed(field: Field, options: &'static [(&'static str, &'static str)]) -> Field {
+    Field { options, ..field }
+}
+
 const fn chosen(name: &'static str, label: &'static str, hint: &'static str) -> Field {
-    Field { name, label, hint, secret: false, required: true, chosen: true }
+    Field { name, label, hint, secret: false, required: true, chosen: true, options: &[] }
 }
 
 const ZENDESK: [Field; 5] = [
@@ -120,18 +127,26 @@ const HUBSPOT: [Field; 3] = [
     secret(
         "access_token",
         "Private app access token",
-        "Settings → Integrations → Private apps → your app → Auth (scopes: tickets, crm.objects.contacts.read/write).",
+        "Settings → Integrations → Private apps → your app → Auth (scopes: tickets, crm.objects.contacts.read/write, \
+         crm.schemas.tickets.write).",
     ),
     chosen("pipeline", "Ticket pipeline", "Read from your account once the token is verified."),
     chosen("stage", "Stage for new tickets", "Read from the pipeline you chose."),
 ];
 
 const ZOHO_DESK: [Field; 7] = [
-    // Typed, not chosen: every call, the first included, goes to the data centre's hosts.
-    typed(
-        "data_centre",
-        "Data centre",
-        "What follows zoho. in the address you sign in at: com, eu, in, com.au, jp or com.cn (zoho.eu → eu).",
+    // Picked from a fixed list, not read: every call, the first included, goes to the
+    // data centre's hosts.
+    listed(
+        typed("data_centre", "Data centre", "Where you sign in to Zoho: zoho.com, zoho.eu, zoho.in, …"),
+        &[
+            ("com", "zoho.com (United States)"),
+            ("eu", "zoho.eu (Europe)"),
+            ("in", "zoho.in (India)"),
+            ("com.au", "zoho.com.au (Australia)"),
+            ("jp", "zoho.jp (Japan)"),
+            ("com.cn", "zoho.com.cn (China)"),
+        ],
     ),
     typed("client_id", "Client ID", "api-console.zoho.com → Self Client → Client Secret tab."),
     secret("client_secret", "Client secret", "api-console.zoho.com → Self Client → Client Secret tab."),
@@ -255,6 +270,12 @@ mod tests {
         sorted.dedup();
         assert_eq!(sorted.len(), 5);
         assert_eq!(Desk::parse("Zendesk"), None);
+    }
+
+    #[test]
+    fn every_listed_option_is_a_data_centre_the_server_accepts() {
+        let listed: Vec<&str> = ZOHO_DESK.iter().flat_map(|f| f.options.iter().map(|(value, _)| *value)).collect();
+        assert_eq!(listed, ["com", "eu", "in", "com.au", "jp", "com.cn"]);
     }
 
     #[test]

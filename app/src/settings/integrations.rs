@@ -322,6 +322,15 @@ fn FormField(
     let hint_id = format!("{id}-hint");
     let label = if field.required { field.label.to_owned() } else { format!("{} (optional)", field.label) };
     let value = move || values.with(|v| v.get(field.name).cloned().unwrap_or_default());
+    // A typed or listed value changed: what the vendor said belonged to the old
+    // values, so its choices go and the form is verified again.
+    let changed = move |value: String| {
+        values.update(|v| {
+            v.insert(field.name.to_owned(), value);
+            v.retain(|name, _| !desk.fields().iter().any(|f| f.chosen && f.name == name));
+        });
+        verified.set(None);
+    };
     if field.chosen {
         let choices = move || {
             let parent = values.with(|v| v.get(parent_of(field.name)?).cloned());
@@ -366,6 +375,24 @@ fn FormField(
         }
         .into_any();
     }
+    if !field.options.is_empty() {
+        // A fixed list: the first option holds until the admin picks another.
+        values.update_untracked(|v| {
+            v.entry(field.name.to_owned()).or_insert_with(|| field.options[0].0.to_owned());
+        });
+        return view! {
+            <label for=id.clone()>{label}</label>
+            <select
+                id=id
+                aria-describedby=hint_id.clone()
+                on:change=move |ev| changed(event_target_value(&ev))
+            >
+                {field.options.iter().map(|(value, text)| view! { <option value=*value>{*text}</option> }).collect_view()}
+            </select>
+            <p class="hint" id=hint_id>{field.hint}</p>
+        }
+        .into_any();
+    }
     view! {
         <label for=id.clone()>{label}</label>
         <input
@@ -375,15 +402,7 @@ fn FormField(
             spellcheck="false"
             aria-describedby=hint_id.clone()
             prop:value=value
-            on:input=move |ev| {
-                let typed = event_target_value(&ev);
-                values.update(|v| {
-                    v.insert(field.name.to_owned(), typed);
-                    // What the vendor said belonged to the old values: verify again.
-                    v.retain(|name, _| !desk.fields().iter().any(|f| f.chosen && f.name == name));
-                });
-                verified.set(None);
-            }
+            on:input=move |ev| changed(event_target_value(&ev))
         />
         <p class="hint" id=hint_id>{field.hint}</p>
     }

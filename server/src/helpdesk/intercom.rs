@@ -122,7 +122,7 @@ struct Contact {
 
 impl Contact {
     /// How `POST /conversations` names the contact's kind.
-    fn from_type(&self) -> &'static str {
+    fn kind(&self) -> &'static str {
         match self.role.as_str() {
             "user" => "user",
             "lead" => "lead",
@@ -457,7 +457,7 @@ impl Connector for Intercom {
         let api = Api::of_form(http, form)?;
         let admin = api.admin().await?;
         let contact = api.contact(packet).await?;
-        let body = json!({"from": {"type": contact.from_type(), "id": contact.id}, "body": first_message(packet)});
+        let body = json!({"from": {"type": contact.kind(), "id": contact.id}, "body": first_message(packet)});
         let message = api.post("/conversations", &body).await?;
         // `id` is the message's; the conversation's is `conversation_id`. Without it the
         // conversation exists all the same, and the next attempt finds it by the marker.
@@ -530,8 +530,8 @@ mod tests {
     #[test]
     fn the_contact_s_role_names_the_sender() {
         let contact = |role: &str| Contact { id: "1".into(), role: role.into() };
-        assert_eq!(contact("user").from_type(), "user");
-        assert_eq!(contact("lead").from_type(), "lead");
-        assert_eq!(contact("").from_type(), "contact");
+        assert_eq!(contact("user").kind(), "user");
+        assert_eq!(contact("lead").kind(), "lead");
+        assert_eq!(contact("").kind(), "contact");
     }
 }

@@ -499,9 +499,11 @@ async fn throttling_is_retried_into_one_hubspot_ticket_for_a_contact_search_had_
     };
     assert_eq!((calls, tickets.len()), (2, 1), "a 429, then one ticket");
     assert_eq!(tickets[0]["associations"][0]["to"]["id"], sam.as_str(), "the contact named by the 409");
-    let crm = fake.crm.lock().unwrap();
-    assert_eq!((crm.contacts.len(), crm.contact_creates), (1, 0), "no second contact");
-    drop(crm);
+    let contacts = {
+        let crm = fake.crm.lock().unwrap();
+        (crm.contacts.len(), crm.contact_creates)
+    };
+    assert_eq!(contacts, (1, 0), "no second contact");
     app.stop().await;
 }
 
@@ -528,9 +530,11 @@ async fn a_ticket_whose_answer_was_lost_is_taken_when_hubspot_refuses_a_duplicat
         (desk.tickets.len(), desk.create_calls)
     };
     assert_eq!(counts, (1, 2), "the second creation was refused as a duplicate and the first ticket taken");
-    let crm = fake.crm.lock().unwrap();
-    assert_eq!((crm.lookup_misses, crm.contacts.len()), (0, 1));
-    drop(crm);
+    let crm = {
+        let crm = fake.crm.lock().unwrap();
+        (crm.lookup_misses, crm.contacts.len())
+    };
+    assert_eq!(crm, (0, 1));
     app.stop().await;
 }
 

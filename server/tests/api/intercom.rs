@@ -66,16 +66,16 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
 }
 
 /// Intercom's checks on every call: the token, the pinned version, JSON answers.
-fn signed_in(headers: &HeaderMap) -> Result<(), Response> {
+fn signed_in(headers: &HeaderMap) -> Result<(), Box<Response>> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     if header("authorization") != format!("Bearer {ACCESS_TOKEN}") {
-        return Err(error(StatusCode::UNAUTHORIZED, "unauthorized", "Access Token Invalid"));
+        return Err(Box::new(error(StatusCode::UNAUTHORIZED, "unauthorized", "Access Token Invalid")));
     }
     if header("intercom-version") != "2.14" {
-        return Err(error(StatusCode::BAD_REQUEST, "intercom_version_invalid", "Requested version is invalid"));
+        return Err(Box::new(error(StatusCode::BAD_REQUEST, "intercom_version_invalid", "Requested version is invalid")));
     }
     if !header("accept").contains("application/json") {
-        return Err(error(StatusCode::NOT_ACCEPTABLE, "not_acceptable", "Accept must be application/json"));
+        return Err(Box::new(error(StatusCode::NOT_ACCEPTABLE, "not_acceptable", "Accept must be application/json")));
     }
     Ok(())
 }
@@ -90,7 +90,7 @@ async fn me(State(fake): State<Fake>, headers: HeaderMap) -> Response {
         return error(StatusCode::UNAUTHORIZED, "unauthorized", "Access Token Invalid");
     }
     if let Err(refused) = signed_in(&headers) {
-        return refused;
+        return *refused;
     }
     Json(json!({
         "type": "admin",
@@ -113,7 +113,7 @@ fn shown(contact: &Value) -> Value {
 
 async fn search_contacts(State(fake): State<Fake>, headers: HeaderMap, Json(search): Json<Value>) -> Response {
     if let Err(refused) = signed_in(&headers) {
-        return refused;
+        return *refused;
     }
     let query = &search["query"];
     if query["field"] != "email" || query["operator"] != "=" || !query["value"].is_string() {
@@ -129,7 +129,7 @@ async fn search_contacts(State(fake): State<Fake>, headers: HeaderMap, Json(sear
 
 async fn create_contact(State(fake): State<Fake>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
     if let Err(refused) = signed_in(&headers) {
-        return refused;
+        return *refused;
     }
     let mut fake = fake.lock().unwrap();
     fake.contact_creations += 1;
@@ -155,7 +155,7 @@ async fn create_contact(State(fake): State<Fake>, headers: HeaderMap, Json(body)
 
 async fn show_contact(State(fake): State<Fake>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     if let Err(refused) = signed_in(&headers) {
-        return refused;
+        return *refused;
     }
     let fake = fake.lock().unwrap();
     match fake.contacts.iter().find(|c| c["id"] == id.as_str()) {
@@ -166,7 +166,7 @@ async fn show_contact(State(fake): State<Fake>, headers: HeaderMap, Path(id): Pa
 
 async fn create_conversation(State(fake): State<Fake>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
     if let Err(refused) = signed_in(&headers) {
-        return refused;
+        return *refused;
     }
     let mut fake = fake.lock().unwrap();
     fake.conversation_calls.push(Instant::now());
@@ -231,7 +231,7 @@ fn passes(conversation: &Value, filter: &Value) -> Result<bool, String> {
 
 async fn search_conversations(State(fake): State<Fake>, headers: HeaderMap, Json(search): Json<Value>) -> Response {
     if let Err(refused) = signed_in(&headers) {
-        return refused;
+        return *refused;
     }
     if search["pagination"]["per_page"].as_u64().is_some_and(|n| n > 150) {
         return error(StatusCode::BAD_REQUEST, "parameter_invalid", "per_page must be at most 150");
@@ -252,7 +252,7 @@ async fn search_conversations(State(fake): State<Fake>, headers: HeaderMap, Json
 
 async fn show_conversation(State(fake): State<Fake>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     if let Err(refused) = signed_in(&headers) {
-        return refused;
+        return *refused;
     }
     let fake = fake.lock().unwrap();
     match fake.conversations.iter().find(|c| c["id"] == id.as_str()) {
@@ -268,7 +268,7 @@ async fn reply(
     Json(body): Json<Value>,
 ) -> Response {
     if let Err(refused) = signed_in(&headers) {
-        return refused;
+        return *refused;
     }
     let admin_note = body["message_type"] == "note" && body["type"] == "admin" && body["admin_id"] == ADMIN_ID;
     let Some(text) = body["body"].as_str().filter(|_| admin_note) else {
@@ -288,7 +288,7 @@ async fn reply(
 
 async fn create_tag(State(fake): State<Fake>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
     if let Err(refused) = signed_in(&headers) {
-        return refused;
+        return *refused;
     }
     let Some(name) = body["name"].as_str() else {
         return error(StatusCode::BAD_REQUEST, "parameter_invalid", "invalid tag parameters");
@@ -309,7 +309,7 @@ async fn tag_conversation(
     Json(body): Json<Value>,
 ) -> Response {
     if let Err(refused) = signed_in(&headers) {
-        return refused;
+        return *refused;
     }
     if body["admin_id"] != ADMIN_ID {
         return error(StatusCode::NOT_FOUND, "admin_not_found", "Admin not found");
