@@ -469,18 +469,9 @@ impl Connector for Intercom {
 
 #[cfg(test)]
 mod tests {
-    use ::http::{HeaderMap, StatusCode};
-
     use super::*;
-    use crate::helpdesk::packet::tests::packet;
+    use crate::helpdesk::{packet::tests::packet, tests::answer};
 
-    fn answer(status: u16, body: &str) -> Answer {
-        Answer {
-            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            headers: HeaderMap::new(),
-            body: body.as_bytes().to_vec(),
-        }
-    }
 
     #[test]
     fn a_conflict_names_the_contact_intercom_already_has() {

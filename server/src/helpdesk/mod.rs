@@ -155,12 +155,13 @@ pub fn now_unix() -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use ::http::{HeaderMap, StatusCode};
 
     use super::*;
 
-    fn answer(status: u16, body: &str) -> Answer {
+    /// A vendor's answer with no headers, for the connectors' tests.
+    pub(crate) fn answer(status: u16, body: &str) -> Answer {
         Answer {
             status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             headers: HeaderMap::new(),

@@ -605,10 +605,10 @@ impl Connector for ZohoDesk {
 
 #[cfg(test)]
 mod tests {
-    use ::http::{HeaderMap, StatusCode};
     use app::domain::AuthorKind;
 
     use super::*;
+    use crate::helpdesk::tests::answer;
     use crate::helpdesk::packet::tests::{message, packet};
 
     #[test]
@@ -714,13 +714,6 @@ mod tests {
         assert!(matches!(throttled, TokenError::Failed(SendError::Retry { after: Some(_), .. })), "{throttled:?}");
     }
 
-    fn answer(status: u16, body: &str) -> Answer {
-        Answer {
-            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            headers: HeaderMap::new(),
-            body: body.as_bytes().to_vec(),
-        }
-    }
 
     #[test]
     fn zoho_errors_keep_their_code_and_fields_and_only_a_bad_token_is_stale() {

@@ -81,20 +81,13 @@ async fn fake_freshdesk() -> (String, Shared) {
         .route("/api/v2/agents/me", get(me))
         .route("/api/v2/tickets", get(list).post(create))
         .with_state(fake.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let origin = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await.ok() });
+    let origin = crate::helpdesk::serve_fake(router).await;
     (origin, fake)
 }
 
 async fn connect_freshdesk(app: &TestApp) {
-    let admin = app.admin().await;
     let body = json!({"bot_id": "demo", "desk": "freshdesk", "credentials": {"domain": "acme", "api_key": API_KEY}});
-    let (status, answer) = app.call(&admin.client, "settings/helpdesk/connect", body).await;
-    assert_eq!(status, 200, "{answer}");
-    let (status, answer) =
-        app.call(&admin.client, "settings/live-handoff", json!({"bot_id": "demo", "on": false})).await;
-    assert_eq!(status, 200, "{answer}");
+    crate::helpdesk::connect_and_hand_off(app, body).await;
 }
 
 async fn a_wrong_key_is_refused_and_a_right_one_connects_freshdesk(db: Db) {

@@ -50,6 +50,21 @@ pub struct FakeDesk {
     pub slow_create: Option<Duration>,
 }
 
+impl FakeDesk {
+    /// Counts a ticket creation and keeps its body; answers with the next scripted
+    /// answer, if any is left.
+    pub fn creating(&mut self, body: &str) -> Option<Response> {
+        self.create_calls += 1;
+        self.bodies.push(body.to_owned());
+        let (status, extra, answer) = self.script.pop_front()?;
+        let mut response = (StatusCode::from_u16(status).unwrap(), Json(answer)).into_response();
+        for (name, value) in extra {
+            response.headers_mut().insert(name, value.parse().unwrap());
+        }
+        Some(response)
+    }
+}
+
 pub type Shared = Arc<Mutex<FakeDesk>>;
 
 pub const OAUTH_CLIENT: &str = "baton-client";
@@ -114,14 +129,8 @@ fn create_now(fake: &Shared, headers: &HeaderMap, body: String) -> Response {
         return (StatusCode::UNAUTHORIZED, Json(json!({"error": "Couldn't authenticate you"}))).into_response();
     }
     let mut fake = fake.lock().unwrap();
-    fake.create_calls += 1;
-    fake.bodies.push(body.clone());
-    if let Some((status, extra, answer)) = fake.script.pop_front() {
-        let mut response = (StatusCode::from_u16(status).unwrap(), Json(answer)).into_response();
-        for (name, value) in extra {
-            response.headers_mut().insert(name, value.parse().unwrap());
-        }
-        return response;
+    if let Some(scripted) = fake.creating(&body) {
+        return scripted;
     }
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     if let Some(id) = fake.keys.get(&key) {
@@ -157,9 +166,7 @@ pub async fn fake_zendesk() -> (String, Shared) {
         .route("/api/v2/tickets.json", get(list).post(create))
         .route("/oauth/tokens", axum::routing::post(token))
         .with_state(fake.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let origin = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await.ok() });
+    let origin = serve_fake(router).await;
     (origin, fake)
 }
 
@@ -331,13 +338,27 @@ async fn bad_input_is_named_and_other_workspaces_and_agents_are_refused(db: Db) 
 
 /// Connects the fake Zendesk to the demo chatbot and turns live handoff off.
 pub async fn connect_zendesk(app: &TestApp) {
-    let admin = app.admin().await;
     let body = json!({"bot_id": "demo", "desk": "zendesk", "credentials": zendesk_credentials(API_TOKEN)});
+    connect_and_hand_off(app, body).await;
+}
+
+/// Connects a desk to the demo chatbot with the connect call's `body` and turns live
+/// handoff off, so escalations go to that desk.
+pub async fn connect_and_hand_off(app: &TestApp, body: Value) {
+    let admin = app.admin().await;
     let (status, answer) = app.call(&admin.client, "settings/helpdesk/connect", body).await;
     assert_eq!(status, 200, "{answer}");
     let (status, answer) =
         app.call(&admin.client, "settings/live-handoff", json!({"bot_id": "demo", "on": false})).await;
     assert_eq!(status, 200, "{answer}");
+}
+
+/// Serves a fake vendor on a free loopback port; its origin is what Baton is pointed at.
+pub async fn serve_fake(router: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.ok() });
+    origin
 }
 
 async fn an_escalation_becomes_exactly_one_ticket_with_the_transcript(db: Db) {

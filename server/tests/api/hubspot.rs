@@ -211,14 +211,8 @@ async fn create_ticket(State(fake): State<Fake>, headers: HeaderMap, body: Strin
     }
     let mut crm = fake.crm.lock().unwrap();
     let mut desk = fake.desk.lock().unwrap();
-    desk.create_calls += 1;
-    desk.bodies.push(body.clone());
-    if let Some((status, extra, answer)) = desk.script.pop_front() {
-        let mut response = (StatusCode::from_u16(status).unwrap(), Json(answer)).into_response();
-        for (name, value) in extra {
-            response.headers_mut().insert(name, value.parse().unwrap());
-        }
-        return response;
+    if let Some(scripted) = desk.creating(&body) {
+        return scripted;
     }
     let Ok(mut ticket) = serde_json::from_str::<Value>(&body) else {
         return invalid("Invalid input JSON on line 1");
@@ -305,9 +299,7 @@ async fn fake_hubspot() -> (String, Fake) {
         .route("/crm/v3/objects/tickets", post(create_ticket))
         .route("/crm/v3/objects/tickets/{id}", get(read_ticket))
         .with_state(fake.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let origin = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await.ok() });
+    let origin = crate::helpdesk::serve_fake(router).await;
     (origin, fake)
 }
 
@@ -329,13 +321,8 @@ fn credentials(token: &str, pipeline: &str, stage: &str) -> Value {
 
 /// Connects the fake HubSpot (pipeline Escalations, stage Waiting on us) and turns live handoff off.
 async fn connect_hubspot(app: &TestApp) {
-    let admin = app.admin().await;
     let body = hubspot(credentials(TOKEN, "7781", "7782"));
-    let (status, answer) = app.call(&admin.client, "settings/helpdesk/connect", body).await;
-    assert_eq!(status, 200, "{answer}");
-    let (status, answer) =
-        app.call(&admin.client, "settings/live-handoff", json!({"bot_id": "demo", "on": false})).await;
-    assert_eq!(status, 200, "{answer}");
+    crate::helpdesk::connect_and_hand_off(app, body).await;
 }
 
 async fn a_wrong_token_is_refused_and_the_pipeline_and_stage_are_chosen_from_hubspot(db: Db) {

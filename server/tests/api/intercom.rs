@@ -340,9 +340,7 @@ async fn fake_intercom() -> (String, Fake) {
         .route("/conversations/{id}/tags", post(tag_conversation))
         .route("/tags", post(create_tag))
         .with_state(fake.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let origin = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await.ok() });
+    let origin = crate::helpdesk::serve_fake(router).await;
     (origin, fake)
 }
 
@@ -362,11 +360,7 @@ pub async fn connect_intercom(app: &TestApp) -> String {
     assert_eq!(status, 200, "{answer}");
     let region = answer["verified"]["choices"]["region"][0]["value"].as_str().unwrap().to_owned();
     let body = credentials(ACCESS_TOKEN, Some(&region));
-    let (status, answer) = app.call(&admin.client, "settings/helpdesk/connect", body).await;
-    assert_eq!(status, 200, "{answer}");
-    let (status, answer) =
-        app.call(&admin.client, "settings/live-handoff", json!({"bot_id": "demo", "on": false})).await;
-    assert_eq!(status, 200, "{answer}");
+    crate::helpdesk::connect_and_hand_off(app, body).await;
     region
 }
 

@@ -209,14 +209,8 @@ async fn create(State(fake): State<Fake>, headers: HeaderMap, body: String) -> R
         return refusal;
     }
     let mut desk = fake.desk.lock().unwrap();
-    desk.create_calls += 1;
-    desk.bodies.push(body.clone());
-    if let Some((status, extra, answer)) = desk.script.pop_front() {
-        let mut response = (StatusCode::from_u16(status).unwrap(), Json(answer)).into_response();
-        for (name, value) in extra {
-            response.headers_mut().insert(name, value.parse().unwrap());
-        }
-        return response;
+    if let Some(scripted) = desk.creating(&body) {
+        return scripted;
     }
     let Ok(mut ticket) = serde_json::from_str::<Value>(&body) else {
         return error(StatusCode::BAD_REQUEST, "INVALID_DATA", "The request body is not JSON.");
@@ -294,9 +288,7 @@ async fn fake_zoho() -> (String, Fake) {
         .route("/api/v1/tickets/{id}", get(one))
         .route("/api/v1/tickets/{id}/associateTag", post(tag))
         .with_state(fake.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let origin = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await.ok() });
+    let origin = crate::helpdesk::serve_fake(router).await;
     (origin, fake)
 }
 
@@ -324,11 +316,7 @@ async fn connect_zoho(app: &TestApp, fake: &Fake) {
     let (status, answer) = app.call(&admin.client, "settings/helpdesk/verify", body).await;
     assert_eq!(status, 200, "{answer}");
     let body = zoho(fake, CLIENT_SECRET, ORG_ID, Some(SALES));
-    let (status, answer) = app.call(&admin.client, "settings/helpdesk/connect", body).await;
-    assert_eq!(status, 200, "{answer}");
-    let (status, answer) =
-        app.call(&admin.client, "settings/live-handoff", json!({"bot_id": "demo", "on": false})).await;
-    assert_eq!(status, 200, "{answer}");
+    crate::helpdesk::connect_and_hand_off(app, body).await;
 }
 
 async fn a_wrong_client_secret_or_grant_code_is_refused_in_plain_words_and_nothing_is_stored(db: Db) {
