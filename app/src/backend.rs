@@ -14,6 +14,7 @@ use crate::{
     error::AppError,
     inbox::api::{ConversationDetail, InboxCounts, InboxFilter},
     domain::helpdesk::{Integrations, Verified},
+    domain::instructions::InstructionSettings,
     settings::api::{ChatbotItem, WidgetSettings},
     widget::api::{HistoryResponse, StartResponse},
 };
@@ -76,6 +77,12 @@ pub trait Backend: Send + Sync + 'static {
     async fn update_widget(&self, request: &Parts, widget: WidgetSettings) -> Result<WidgetSettings, AppError>;
     async fn chatbots(&self, request: &Parts) -> Result<Vec<ChatbotItem>, AppError>;
 
+    async fn instructions(&self, request: &Parts, bot_id: String) -> Result<InstructionSettings, AppError>;
+    async fn save_instructions(
+        &self,
+        request: &Parts,
+        instructions: InstructionSettings,
+    ) -> Result<InstructionSettings, AppError>;
     async fn integrations(&self, request: &Parts, bot_id: String) -> Result<Integrations, AppError>;
     async fn set_live_handoff(&self, request: &Parts, bot_id: String, on: bool) -> Result<Integrations, AppError>;
     async fn verify_helpdesk(

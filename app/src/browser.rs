@@ -156,6 +156,11 @@ mod imp {
         gloo_timers::callback::Timeout::new(millis, job).forget();
     }
 
+    /// Asks the viewer to confirm `question` (the browser's own dialog); true if they do.
+    pub fn confirm(question: &str) -> bool {
+        web_sys::window().is_some_and(|window| window.confirm_with_message(question).unwrap_or(false))
+    }
+
     /// Replaces the address bar's query without a navigation, so a reload or a shared
     /// link opens the same view and conversation.
     pub fn replace_query(query: &str) {
@@ -252,6 +257,10 @@ mod imp {
     }
 
     pub fn after(_delay: Duration, _job: impl FnOnce() + 'static) {}
+
+    pub fn confirm(_question: &str) -> bool {
+        true
+    }
 
     pub fn replace_query(_query: &str) {}
 

@@ -51,4 +51,7 @@ test("an admin's Settings with a Connect form open has no serious accessibility 
   await zoho.getByRole('button', { name: 'Connect' }).click();
   await expect(zoho.getByLabel('Data centre')).toHaveValue('com');
   await expectAccessible(page, 'Settings → Integrations with the Zoho Desk form open');
+  await openHydrated(page, '/settings?bot=demo&section=instructions');
+  await expect(page.getByRole('heading', { name: 'Instructions' })).toBeVisible();
+  await expectAccessible(page, 'Settings → Instructions');
 });

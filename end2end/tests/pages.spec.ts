@@ -4,7 +4,7 @@ const pages = [
   { path: '/', heading: 'Hand the chat to a human, without losing the thread.' },
   { path: '/widget/demo', heading: 'Acme support' },
   { path: '/inbox', heading: 'Sign in to Baton' },
-  { path: '/settings', heading: 'Settings' },
+  { path: '/settings', heading: 'Sign in to Baton' },
 ];
 
 for (const { path, heading } of pages) {

@@ -8,6 +8,7 @@ use app::{
     backend::Backend,
     domain::{
         helpdesk::{Integrations, Verified},
+        instructions::InstructionSettings,
         team::Password,
         ConversationSummary, MemberView, Message, Note, Role, WidgetLook,
     },
@@ -30,7 +31,7 @@ use crate::{
     handoff::Handoff,
     helpdesk::{admin as desks, outbox::Outbox},
     security::{client::ClientAddress, origin::SiteOrigin},
-    store::conversations::ChatbotRecord,
+    store::{conversations::ChatbotRecord, knowledge::Instructions},
     widget,
 };
 
@@ -64,7 +65,7 @@ impl BatonBackend {
     async fn chatbot_admin(&self, request: &Parts, bot_id: &str, write: bool) -> Result<(Caller, ChatbotRecord), AppError> {
         let caller = if write { self.team_write(request).await? } else { self.team(request).await? };
         if caller.member.role != Role::Admin {
-            return Err(AppError::Forbidden("only admins can manage integrations".into()));
+            return Err(AppError::Forbidden("only admins can change a chatbot's settings".into()));
         }
         let chatbot = desks::chatbot(self.handoff.store(), &caller.workspace_id, bot_id).await?;
         Ok((caller, chatbot))
@@ -72,6 +73,17 @@ impl BatonBackend {
 
     fn outbox(&self) -> Result<&Outbox, AppError> {
         self.handoff.outbox().ok_or_else(|| AppError::Unavailable("help desks are not configured on this server".into()))
+    }
+}
+
+fn instruction_settings(chatbot: &ChatbotRecord) -> InstructionSettings {
+    let rules = &chatbot.instructions;
+    InstructionSettings {
+        bot_id: chatbot.public_id.clone(),
+        text: rules.text.clone(),
+        self_serve_first: rules.self_serve_first,
+        always_escalate: rules.always_escalate.clone(),
+        never_escalate: rules.never_escalate.clone(),
     }
 }
 
@@ -258,6 +270,31 @@ impl Backend for BatonBackend {
         }
         let chatbots = self.handoff.store().chatbots_of(&caller.workspace_id).await.map_err(AppError::internal)?;
         Ok(chatbots.into_iter().map(|c| ChatbotItem { bot_id: c.public_id, name: c.name }).collect())
+    }
+
+    async fn instructions(&self, request: &Parts, bot_id: String) -> Result<InstructionSettings, AppError> {
+        let (_, chatbot) = self.chatbot_admin(request, &bot_id, false).await?;
+        Ok(instruction_settings(&chatbot))
+    }
+
+    async fn save_instructions(
+        &self,
+        request: &Parts,
+        instructions: InstructionSettings,
+    ) -> Result<InstructionSettings, AppError> {
+        let (caller, chatbot) = self.chatbot_admin(request, &instructions.bot_id, true).await?;
+        let checked = instructions.checked()?;
+        let rules = Instructions {
+            self_serve_first: checked.self_serve_first,
+            always_escalate: checked.always_escalate,
+            never_escalate: checked.never_escalate,
+            text: checked.text,
+        };
+        let store = self.handoff.store();
+        store.set_instructions(&chatbot.id, &rules).await.map_err(AppError::internal)?;
+        tracing::info!(member_id = %caller.member.id, bot_id = %chatbot.public_id, "instructions changed");
+        let chatbot = store.chatbot_by_id(&chatbot.id).await.map_err(AppError::internal)?.ok_or(AppError::NotFound)?;
+        Ok(instruction_settings(&chatbot))
     }
 
     async fn integrations(&self, request: &Parts, bot_id: String) -> Result<Integrations, AppError> {

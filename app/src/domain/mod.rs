@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod conversation;
 pub mod helpdesk;
+pub mod instructions;
 pub mod live;
 pub mod message;
 pub mod team;

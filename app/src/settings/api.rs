@@ -10,6 +10,7 @@ use crate::{
     wire::ApiJson,
     domain::{
         helpdesk::{Integrations, Verified},
+        instructions::InstructionSettings,
         team::Password,
         LauncherPosition, MemberView, Role,
     },
@@ -141,4 +142,25 @@ pub async fn disconnect_helpdesk(bot_id: String, desk: String) -> Result<Integra
 pub async fn retry_helpdesk(bot_id: String, conversation_id: String) -> Result<IntegrationsResponse, AppError> {
     let (backend, request) = crate::backend::backend()?;
     Ok(IntegrationsResponse { integrations: backend.retry_helpdesk(&request, bot_id, conversation_id).await? })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstructionsResponse {
+    pub instructions: InstructionSettings,
+}
+
+/// `POST /api/v1/settings/instructions`: a chatbot's instructions. Admins only (403
+/// otherwise); another workspace's chatbot is 404.
+#[server(prefix = "/api/v1", endpoint = "settings/instructions", input = ApiJson)]
+pub async fn get_instructions(bot_id: String) -> Result<InstructionsResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(InstructionsResponse { instructions: backend.instructions(&request, bot_id).await? })
+}
+
+/// `POST /api/v1/settings/instructions/save`: stores them (trimmed, phrases
+/// lower-cased, repeats dropped); the next bot turn follows them.
+#[server(prefix = "/api/v1", endpoint = "settings/instructions/save", input = ApiJson)]
+pub async fn save_instructions(instructions: InstructionSettings) -> Result<InstructionsResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(InstructionsResponse { instructions: backend.save_instructions(&request, instructions).await? })
 }

@@ -22,5 +22,6 @@ mod pages;
 mod process;
 mod protocol;
 mod security;
+mod settings;
 mod widget;
 mod zoho;
