@@ -94,10 +94,8 @@ async fn checked(
 ) -> Result<(Form, Verified), AppError> {
     let desk = desk_of(desk)?;
     let mut form = Form::parse(desk, credentials, partial)?;
-    let connector = connector(desk)
-        .ok_or_else(|| AppError::InvalidInput(format!("desk: Baton cannot connect to {} yet", desk.label())))?;
     let verified =
-        connector.verify(outbox.http(), &mut form).await.map_err(|err| AppError::VerificationFailed(err.0))?;
+        connector(desk).verify(outbox.http(), &mut form).await.map_err(|err| AppError::VerificationFailed(err.0))?;
     Ok((form, verified))
 }
 

@@ -68,13 +68,14 @@ pub trait Connector: Send + Sync {
     async fn create(&self, http: &DeskHttp, form: &Form, packet: &HandoffPacket) -> Result<Ticket, SendError>;
 }
 
-pub fn connector(desk: Desk) -> Option<&'static dyn Connector> {
+/// The connector of `desk`.
+pub fn connector(desk: Desk) -> &'static dyn Connector {
     match desk {
-        Desk::Zendesk => Some(&zendesk::Zendesk),
-        Desk::Freshdesk => Some(&freshdesk::Freshdesk),
-        Desk::Intercom => Some(&intercom::Intercom),
-        Desk::Hubspot => Some(&hubspot::Hubspot),
-        Desk::ZohoDesk => Some(&zoho::ZohoDesk),
+        Desk::Zendesk => &zendesk::Zendesk,
+        Desk::Freshdesk => &freshdesk::Freshdesk,
+        Desk::Intercom => &intercom::Intercom,
+        Desk::Hubspot => &hubspot::Hubspot,
+        Desk::ZohoDesk => &zoho::ZohoDesk,
     }
 }
 

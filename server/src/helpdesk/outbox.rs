@@ -155,9 +155,7 @@ impl Outbox {
     }
 
     async fn attempt(&self, row: &OutboxRecord, attempt: i64) -> Attempt {
-        let Some(connector) = connector(row.desk) else {
-            return Attempt::Failed(format!("Baton cannot send to {} yet", row.desk.label()));
-        };
+        let connector = connector(row.desk);
         let (form, packet) = match self.prepare(row).await {
             Ok(ready) => ready,
             Err(outcome) => return outcome,
