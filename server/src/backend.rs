@@ -60,13 +60,20 @@ impl BatonBackend {
         self.team(request).await
     }
 
+    /// The signed-in member if an admin (403 "only admins can {what}" for an agent).
+    /// `write`: the call changes something.
+    async fn admin(&self, request: &Parts, write: bool, what: &str) -> Result<Caller, AppError> {
+        let caller = if write { self.team_write(request).await? } else { self.team(request).await? };
+        if caller.member.role != Role::Admin {
+            return Err(AppError::Forbidden(format!("only admins can {what}")));
+        }
+        Ok(caller)
+    }
+
     /// An admin of the workspace that owns chatbot `bot_id` (403 for agents, 404 for
     /// another workspace's chatbot). `write`: the call changes something.
     async fn chatbot_admin(&self, request: &Parts, bot_id: &str, write: bool) -> Result<(Caller, ChatbotRecord), AppError> {
-        let caller = if write { self.team_write(request).await? } else { self.team(request).await? };
-        if caller.member.role != Role::Admin {
-            return Err(AppError::Forbidden("only admins can change a chatbot's settings".into()));
-        }
+        let caller = self.admin(request, write, "change a chatbot's settings").await?;
         let chatbot = desks::chatbot(self.handoff.store(), &caller.workspace_id, bot_id).await?;
         Ok((caller, chatbot))
     }
@@ -240,19 +247,13 @@ impl Backend for BatonBackend {
         password: Password,
         role: Role,
     ) -> Result<MemberView, AppError> {
-        let caller = self.team_write(request).await?;
-        if caller.member.role != Role::Admin {
-            return Err(AppError::Forbidden("only admins can add team members".into()));
-        }
+        let caller = self.admin(request, true, "add team members").await?;
         let new = NewMember { workspace_id: caller.workspace_id, email, name, password, role };
         members::create_member(self.handoff.store(), new).await
     }
 
     async fn update_widget(&self, request: &Parts, update: WidgetSettings) -> Result<WidgetSettings, AppError> {
-        let caller = self.team_write(request).await?;
-        if caller.member.role != Role::Admin {
-            return Err(AppError::Forbidden("only admins can change a chatbot's widget".into()));
-        }
+        let caller = self.admin(request, true, "change a chatbot's widget").await?;
         let update = widget::validate(update)?;
         let store = self.handoff.store();
         if !store.update_widget(&caller.workspace_id, &update.bot_id, &update).await.map_err(AppError::internal)? {
@@ -264,10 +265,7 @@ impl Backend for BatonBackend {
     }
 
     async fn chatbots(&self, request: &Parts) -> Result<Vec<ChatbotItem>, AppError> {
-        let caller = self.team(request).await?;
-        if caller.member.role != Role::Admin {
-            return Err(AppError::Forbidden("only admins can manage chatbots".into()));
-        }
+        let caller = self.admin(request, false, "manage chatbots").await?;
         let chatbots = self.handoff.store().chatbots_of(&caller.workspace_id).await.map_err(AppError::internal)?;
         Ok(chatbots.into_iter().map(|c| ChatbotItem { bot_id: c.public_id, name: c.name }).collect())
     }

@@ -18,7 +18,7 @@ use crate::{
     handoff::route::{route, Route},
     store::{
         conversations::ChatbotRecord,
-        helpdesks::{connection_context, ConnectionRecord, OutboxStatus},
+        helpdesks::{connection_context, ConnectionRecord},
         now_ms, rfc3339, Store,
     },
 };
@@ -48,10 +48,10 @@ pub async fn integrations(store: &Store, chatbot: &ChatbotRecord) -> Result<Inte
             secret_hint: connection.and_then(|c| c.secret_hint.clone()),
             active: active == Some(desk),
             last_dispatch: last.map(|row| LastDispatch {
+                error: row.shown_error(),
                 conversation_id: row.conversation_id,
                 status: row.status.as_str().to_owned(),
                 ticket_url: row.ticket_url,
-                error: row.last_error.filter(|_| row.status != OutboxStatus::Sent),
                 at: rfc3339(row.updated_at),
             }),
         });
@@ -71,7 +71,7 @@ pub async fn with_dispatches(store: &Store, conversations: &mut [ConversationSum
                 desk: row.desk,
                 status: row.status.as_str().to_owned(),
                 ticket_url: row.ticket_url.clone(),
-                error: row.last_error.clone().filter(|_| row.status != OutboxStatus::Sent),
+                error: row.shown_error(),
             });
         }
     }

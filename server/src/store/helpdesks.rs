@@ -67,6 +67,13 @@ pub struct OutboxRecord {
     pub updated_at: i64,
 }
 
+impl OutboxRecord {
+    /// The vendor's reason for the last failure, while it still matters (not once sent).
+    pub fn shown_error(&self) -> Option<String> {
+        self.last_error.clone().filter(|_| self.status != OutboxStatus::Sent)
+    }
+}
+
 /// A new outbox row, written in the escalation's transaction.
 pub struct NewOutbox<'a> {
     pub id: &'a str,
