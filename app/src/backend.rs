@@ -10,7 +10,7 @@ use leptos::prelude::use_context;
 
 use crate::{
     auth::api::LoginResponse,
-    domain::{team::Password, ConversationSummary, MemberView, Message, Note, Role, WidgetLook},
+    domain::{team::{Password, TeamMember}, ConversationSummary, MemberView, Message, Note, Role, WidgetLook},
     error::AppError,
     inbox::api::{ConversationDetail, InboxCounts, InboxFilter},
     domain::helpdesk::{Integrations, Verified},
@@ -66,14 +66,20 @@ pub trait Backend: Send + Sync + 'static {
     async fn resolve(&self, request: &Parts, conversation_id: String) -> Result<ConversationSummary, AppError>;
     async fn suggest(&self, request: &Parts, conversation_id: String) -> Result<String, AppError>;
 
+    /// The new member, and the one-time password Baton made when none was given.
     async fn create_member(
         &self,
         request: &Parts,
         email: String,
         name: String,
-        password: Password,
+        password: Option<Password>,
         role: Role,
-    ) -> Result<MemberView, AppError>;
+    ) -> Result<(MemberView, Option<Password>), AppError>;
+    async fn team(&self, request: &Parts) -> Result<Vec<TeamMember>, AppError>;
+    /// The team after the change.
+    async fn set_role(&self, request: &Parts, member_id: String, role: Role) -> Result<Vec<TeamMember>, AppError>;
+    /// The team after the change.
+    async fn remove_member(&self, request: &Parts, member_id: String) -> Result<Vec<TeamMember>, AppError>;
     async fn update_widget(&self, request: &Parts, widget: WidgetSettings) -> Result<WidgetSettings, AppError>;
     async fn chatbots(&self, request: &Parts) -> Result<Vec<ChatbotItem>, AppError>;
 

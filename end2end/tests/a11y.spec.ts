@@ -54,4 +54,8 @@ test("an admin's Settings with a Connect form open has no serious accessibility 
   await openHydrated(page, '/settings?bot=demo&section=instructions');
   await expect(page.getByRole('heading', { name: 'Instructions' })).toBeVisible();
   await expectAccessible(page, 'Settings → Instructions');
+  await openHydrated(page, '/settings?bot=demo&section=team');
+  await page.getByLabel('Set the password myself').check();
+  await expect(page.getByLabel('Password', { exact: true })).toBeVisible();
+  await expectAccessible(page, 'Settings → Team with the Add form asking for a password');
 });

@@ -1,6 +1,8 @@
-// Settings as an admin uses it, on a Baton of its own (the test changes the demo
-// chatbot): the Instructions section saves an always-escalate phrase that the very
-// next visitor message follows, and leaving a section with unsaved edits asks first.
+// Settings as an admin uses it, on a Baton of its own (the tests change the demo
+// chatbot and the team): the Instructions section saves an always-escalate phrase
+// that the very next visitor message follows; leaving a section with unsaved edits
+// asks first; Team adds an agent (who is then refused Settings), keeps the last
+// admin one, and removes a member.
 import { Page } from '@playwright/test';
 import { test, expect, openHydrated, collectErrors } from './fixtures';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, Baton, startBaton } from '../baton';
@@ -70,4 +72,55 @@ test('leaving a section with unsaved edits asks first', async ({ page }) => {
   await integrations.click();
   await expect(page.getByRole('heading', { name: 'Integrations' })).toBeVisible();
   await expect(page).toHaveURL(/section=integrations/);
+});
+
+test('Team adds an agent who is refused Settings, keeps the last admin, and removes a member', async ({
+  page,
+  browser,
+  allowConsoleError,
+}) => {
+  allowConsoleError(/status of 409/);
+  await signedIn(page, '/settings?bot=demo&section=team');
+  await expect(page.getByRole('heading', { name: 'Team', exact: true })).toBeVisible();
+  const me = page.getByRole('row').filter({ hasText: ADMIN_EMAIL });
+  await me.getByLabel(/^Role of /).selectOption('agent');
+  await expect(me.getByRole('alert')).toContainText('last admin');
+  await expect(me.getByLabel(/^Role of /)).toHaveValue('admin');
+
+  await page.getByLabel('Name', { exact: true }).fill('Sam Lee');
+  await page.getByLabel('Email', { exact: true }).fill('not-an-email');
+  await page.getByRole('button', { name: 'Add member' }).click();
+  await expect(page.locator('#member-email-error')).toContainText('not a valid email address');
+  await page.getByLabel('Email', { exact: true }).fill('sam@acme.test');
+  await page.getByRole('button', { name: 'Add member' }).click();
+  const oneTime = page.getByLabel('One-time password');
+  await expect(oneTime).toBeVisible();
+  const password = await oneTime.inputValue();
+  expect(password.length).toBeGreaterThanOrEqual(12);
+  const sam = page.getByRole('row').filter({ hasText: 'sam@acme.test' });
+  await expect(sam).toContainText('Never');
+  await expect(sam.getByLabel('Role of Sam Lee')).toHaveValue('agent');
+
+  const agentContext = await browser.newContext();
+  const agent = await agentContext.newPage();
+  const errors = collectErrors(agent);
+  await openHydrated(agent, `${baton.url}/settings?section=team`);
+  await agent.getByLabel('Email').fill('sam@acme.test');
+  await agent.getByLabel('Password').fill(password);
+  await agent.getByRole('button', { name: 'Sign in' }).click();
+  await expect(agent.getByRole('heading', { name: 'Settings is for admins' })).toBeVisible();
+  await expect(agent.getByText('Sam Lee')).toBeVisible();
+  const refused = await agent.request.post(`${baton.url}/api/v1/team/list`, { data: {} });
+  expect(refused.status()).toBe(403);
+
+  await sam.getByRole('button', { name: 'Remove' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Remove this member?' });
+  await expect(dialog).toContainText('Sam Lee');
+  await dialog.getByRole('button', { name: 'Remove' }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(page.getByRole('row').filter({ hasText: 'sam@acme.test' })).toHaveCount(0);
+  const after = await agent.request.post(`${baton.url}/api/v1/auth/me`, { data: {} });
+  expect((await after.json()).member, "the removed agent's session has ended").toBeNull();
+  await agentContext.close();
+  expect(errors, "the agent's page logged errors").toEqual([]);
 });

@@ -54,7 +54,7 @@ async fn add_to_store(store: &Store, add: AddMember, password: Password) -> Resu
         MemberRole::Admin => Role::Admin,
     };
     let new = NewMember { workspace_id, email: add.email, name: add.name, password, role };
-    let member = members::create_member(store, new).await.map_err(|e| e.to_string())?;
+    let member = members::create_member(store, new, None).await.map_err(|e| e.to_string())?;
     Ok((member, workspace_name))
 }
 

@@ -9,7 +9,7 @@ use app::{
     domain::{
         helpdesk::{Integrations, Verified},
         instructions::InstructionSettings,
-        team::Password,
+        team::{Password, TeamMember},
         ConversationSummary, MemberView, Message, Note, Role, WidgetLook,
     },
     inbox::api::{ConversationDetail, InboxCounts, InboxFilter},
@@ -155,6 +155,7 @@ impl Backend for BatonBackend {
         // A fresh session id at sign-in: an id planted before login is worthless after it.
         session.cycle_id().await.map_err(AppError::internal)?;
         session.insert(MEMBER_KEY, &caller.member.id).await.map_err(AppError::internal)?;
+        self.handoff.store().record_sign_in(&caller.member.id).await.map_err(AppError::internal)?;
         tracing::info!(member_id = %caller.member.id, "member signed in");
         Ok(LoginResponse { member: caller.member })
     }
@@ -244,12 +245,35 @@ impl Backend for BatonBackend {
         request: &Parts,
         email: String,
         name: String,
-        password: Password,
+        password: Option<Password>,
         role: Role,
-    ) -> Result<MemberView, AppError> {
+    ) -> Result<(MemberView, Option<Password>), AppError> {
         let caller = self.admin(request, true, "add team members").await?;
-        let new = NewMember { workspace_id: caller.workspace_id, email, name, password, role };
-        members::create_member(self.handoff.store(), new).await
+        let generated = password.is_none().then(|| Password::new(crate::auth::password::generate()));
+        let chosen = password.or_else(|| generated.clone()).ok_or(AppError::Internal)?;
+        let new = NewMember { workspace_id: caller.workspace_id, email, name, password: chosen, role };
+        let member = members::create_member(self.handoff.store(), new, Some(&caller.member)).await?;
+        tracing::info!(member_id = %member.id, by = %caller.member.id, "member added");
+        Ok((member, generated))
+    }
+
+    async fn team(&self, request: &Parts) -> Result<Vec<TeamMember>, AppError> {
+        let caller = self.admin(request, false, "manage the team").await?;
+        members::team(self.handoff.store(), &caller.workspace_id).await
+    }
+
+    async fn set_role(&self, request: &Parts, member_id: String, role: Role) -> Result<Vec<TeamMember>, AppError> {
+        let caller = self.admin(request, true, "manage the team").await?;
+        let store = self.handoff.store();
+        members::set_role(store, &caller.member, &caller.workspace_id, &member_id, role).await?;
+        tracing::info!(member_id = %member_id, by = %caller.member.id, role = role.as_str(), "role changed");
+        members::team(store, &caller.workspace_id).await
+    }
+
+    async fn remove_member(&self, request: &Parts, member_id: String) -> Result<Vec<TeamMember>, AppError> {
+        let caller = self.admin(request, true, "manage the team").await?;
+        self.handoff.remove_member(&caller.member, &caller.workspace_id, &member_id).await?;
+        members::team(self.handoff.store(), &caller.workspace_id).await
     }
 
     async fn update_widget(&self, request: &Parts, update: WidgetSettings) -> Result<WidgetSettings, AppError> {

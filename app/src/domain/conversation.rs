@@ -118,6 +118,8 @@ pub enum Command {
     Resolve { by: AgentRef, may_override: bool },
     /// The AI opened a ticket in a help desk; the widget conversation ends.
     HandOff,
+    /// The holder left the team: the conversation goes back to the queue.
+    Release { agent_id: String },
 }
 
 /// A system note the transition adds to the conversation, visible to both sides.
@@ -234,6 +236,12 @@ pub fn transition(state: &State, command: &Command) -> Result<Outcome, Rejected>
 
         (S::Bot | S::Resolved | S::NeedsHuman, C::HandOff) => Ok(Outcome::to(S::HandedOff)),
         (S::Claimed { .. }, C::HandOff) => Err(wrong()),
+
+        (S::Claimed { agent: holder }, C::Release { agent_id }) if &holder.id == agent_id => {
+            Ok(Outcome::to(S::NeedsHuman))
+        }
+        (S::Claimed { agent: holder }, C::Release { .. }) => Err(Rejected::NotHolder { holder: Some(holder.clone()) }),
+        (S::Bot | S::NeedsHuman | S::Resolved, C::Release { .. }) => Err(wrong()),
     }
 }
 
@@ -272,6 +280,18 @@ mod tests {
         assert_eq!(offered(&claimed_by(ben()), true), Allowed { claim: false, reply: false, resolve: true });
         for state in [State::Bot, State::Resolved, State::HandedOff] {
             assert_eq!(offered(&state, true), Allowed::default(), "{state:?}");
+        }
+    }
+
+    #[test]
+    fn only_the_holder_leaving_puts_a_chat_back_in_the_queue() {
+        let release = |id: &str| Command::Release { agent_id: id.into() };
+        let claimed = State::Claimed { agent: ana() };
+        let back = transition(&claimed, &release("mem_ana")).unwrap();
+        assert_eq!((back.state, back.note, back.bot_answers), (State::NeedsHuman, None, false));
+        assert!(matches!(transition(&claimed, &release("mem_ben")), Err(Rejected::NotHolder { .. })));
+        for state in [State::Bot, State::NeedsHuman, State::Resolved, State::HandedOff] {
+            assert!(transition(&state, &release("mem_ana")).is_err(), "{state:?}");
         }
     }
 
@@ -398,6 +418,7 @@ mod properties {
             4 => (0u8..3).prop_map(|i| Command::AgentReply { agent_id: agent(i).id }),
             4 => (0u8..3, any::<bool>()).prop_map(|(i, o)| Command::Resolve { by: agent(i), may_override: o }),
             1 => Just(Command::HandOff),
+            2 => (0u8..3).prop_map(|i| Command::Release { agent_id: agent(i).id }),
         ]
     }
 
@@ -428,6 +449,10 @@ mod properties {
                                 joined_since_escalation = 0;
                             }
                             (Some(SystemNote::Resolved { .. }), s) => prop_assert_eq!(s, &State::Resolved),
+                            // A release puts the chat back in the queue: the next claim is announced.
+                            (None, State::NeedsHuman) if before.kind() == StateKind::Claimed => {
+                                joined_since_escalation = 0;
+                            }
                             (None, s) => prop_assert!(
                                 s.kind() == before.kind() || matches!((&before, s), (State::Resolved, State::Bot) | (_, State::HandedOff)),
                                 "silent change {:?} -> {:?}", before, s
@@ -437,7 +462,7 @@ mod properties {
                         if command == &Command::BotReply {
                             prop_assert_eq!(&before, &State::Bot, "the bot speaks only in bot state");
                         }
-                        if let Command::AgentReply { agent_id } = command {
+                        if let Command::AgentReply { agent_id } | Command::Release { agent_id } = command {
                             prop_assert_eq!(before.agent().map(|a| &a.id), Some(agent_id));
                         }
                         state = outcome.state;

@@ -43,6 +43,20 @@ impl MemberView {
     }
 }
 
+/// A member as Settings → Team lists them: `added_at` and `last_sign_in_at` (RFC 3339;
+/// `null` until their first sign-in).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMember {
+    #[serde(flatten)]
+    pub member: MemberView,
+    pub added_at: String,
+    pub last_sign_in_at: Option<String>,
+}
+
+/// Why the workspace's last admin stays one (409).
+pub const LAST_ADMIN: &str =
+    "this is the workspace's last admin: make another member an admin first, or nobody could manage Baton";
+
 /// A password on its way in (sign-in, a new member, a password change): `Debug` never
 /// shows it, so no log line can print one, and its memory is wiped when dropped
 /// (`secrecy`). On the wire it is a plain JSON string.

@@ -11,27 +11,63 @@ use crate::{
     domain::{
         helpdesk::{Integrations, Verified},
         instructions::InstructionSettings,
-        team::Password,
+        team::{Password, TeamMember},
         LauncherPosition, MemberView, Role,
     },
     error::AppError,
 };
 
+/// `password` is there only when Baton made it: shown once, never stored in the clear.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberResponse {
     pub member: MemberView,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<Password>,
 }
 
-/// Admins only (403 otherwise). The new member joins the admin's workspace.
+/// `POST /api/v1/team/members`: admins only (403 otherwise). The new member joins the
+/// admin's workspace. Without a `password`, Baton makes a one-time one and answers it
+/// (once: only its hash is kept).
 #[server(prefix = "/api/v1", endpoint = "team/members", input = ApiJson)]
 pub async fn create_member(
     email: String,
     name: String,
-    password: Password,
+    password: Option<Password>,
     role: Role,
 ) -> Result<MemberResponse, AppError> {
     let (backend, request) = crate::backend::backend()?;
-    Ok(MemberResponse { member: backend.create_member(&request, email, name, password, role).await? })
+    let (member, password) = backend.create_member(&request, email, name, password, role).await?;
+    Ok(MemberResponse { member, password })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamResponse {
+    pub members: Vec<TeamMember>,
+}
+
+/// `POST /api/v1/team/list`: the workspace's members, oldest first, with role and last
+/// sign-in. Admins only (403 otherwise).
+#[server(prefix = "/api/v1", endpoint = "team/list", input = ApiJson)]
+pub async fn list_team() -> Result<TeamResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(TeamResponse { members: backend.team(&request).await? })
+}
+
+/// `POST /api/v1/team/role`: gives a member another role; 409 for the last admin,
+/// 404 for another workspace's member.
+#[server(prefix = "/api/v1", endpoint = "team/role", input = ApiJson)]
+pub async fn set_role(member_id: String, role: Role) -> Result<TeamResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(TeamResponse { members: backend.set_role(&request, member_id, role).await? })
+}
+
+/// `POST /api/v1/team/remove`: removes a member. The conversations they hold go back
+/// to the queue with a note to the team; their sessions and live sockets end. 409
+/// for oneself and for the last admin.
+#[server(prefix = "/api/v1", endpoint = "team/remove", input = ApiJson)]
+pub async fn remove_member(member_id: String) -> Result<TeamResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(TeamResponse { members: backend.remove_member(&request, member_id).await? })
 }
 
 /// A chatbot's widget as its admins set it. `allowed_origins` are the websites that

@@ -4,6 +4,7 @@
 pub mod api;
 mod instructions;
 mod integrations;
+mod team;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,12 +14,12 @@ use serde::{Deserialize, Serialize};
 use crate::{
     auth::api::{current_member, logout, Empty},
     browser,
-    domain::{helpdesk::Integrations, instructions::InstructionSettings, MemberView, Role},
+    domain::{helpdesk::Integrations, instructions::InstructionSettings, team::TeamMember, MemberView, Role},
     error::AppError,
     inbox::LoginForm,
     layout::{AppFrame, ErrorCard},
 };
-use api::{get_instructions, get_integrations, list_chatbots, ChatbotItem};
+use api::{get_instructions, get_integrations, list_chatbots, list_team, ChatbotItem};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -39,8 +40,8 @@ pub fn SettingsPage() -> impl IntoView {
                 {move || {
                     page.get()
                         .map(|result| match result {
-                            Ok(Page::Admin { member, chatbots, shown }) => {
-                                view! { <Console member chatbots shown session bot section/> }.into_any()
+                            Ok(Page::Admin { member, chatbots, bot: chosen, shown }) => {
+                                view! { <Console member chatbots chosen shown session bot section/> }.into_any()
                             }
                             Ok(Page::Agent(member)) => view! { <AdminsOnly member/> }.into_any(),
                             Ok(Page::SignedOut) => view! { <LoginForm session/> }.into_any(),
@@ -52,69 +53,70 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
-/// The sections of a chatbot's settings, in the sidebar's order.
+/// The sections of Settings: a chatbot's (the picker chooses which chatbot), then the
+/// workspace's. The sidebar lists them in this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum Section {
     Instructions,
     Integrations,
+    Team,
 }
 
-const SECTIONS: [Section; 2] = [Section::Instructions, Section::Integrations];
+const CHATBOT_SECTIONS: [Section; 2] = [Section::Instructions, Section::Integrations];
+const WORKSPACE_SECTIONS: [Section; 1] = [Section::Team];
 
 impl Section {
     fn as_str(self) -> &'static str {
         match self {
             Section::Instructions => "instructions",
             Section::Integrations => "integrations",
+            Section::Team => "team",
         }
     }
 
     fn parse(text: &str) -> Option<Section> {
-        SECTIONS.into_iter().find(|s| s.as_str() == text)
+        CHATBOT_SECTIONS.into_iter().chain(WORKSPACE_SECTIONS).find(|s| s.as_str() == text)
     }
 
     fn label(self) -> &'static str {
         match self {
             Section::Instructions => "Instructions",
             Section::Integrations => "Integrations",
+            Section::Team => "Team",
         }
     }
 }
 
-/// The chosen chatbot's section, as read.
+/// The chosen section, as read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 enum Shown {
     Instructions(InstructionSettings),
     Integrations(Integrations),
+    Team(Vec<TeamMember>),
 }
 
 impl Shown {
-    fn bot_id(&self) -> &str {
-        match self {
-            Shown::Instructions(i) => &i.bot_id,
-            Shown::Integrations(i) => &i.bot_id,
-        }
-    }
-
     fn section(&self) -> Section {
         match self {
             Shown::Instructions(_) => Section::Instructions,
             Shown::Integrations(_) => Section::Integrations,
+            Shown::Team(_) => Section::Team,
         }
     }
 }
 
 /// What the page shows, read in one go: who is signed in and, for an admin, the
-/// workspace's chatbots and the chosen one's section (`None`: no chatbot yet).
+/// workspace's chatbots, the chosen one (`None`: no chatbot yet) and the section
+/// (`None`: a chatbot's section, and no chatbot to show it for).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 enum Page {
     SignedOut,
     Agent(MemberView),
-    Admin { member: MemberView, chatbots: Vec<ChatbotItem>, shown: Option<Shown> },
+    Admin { member: MemberView, chatbots: Vec<ChatbotItem>, bot: Option<String>, shown: Option<Shown> },
 }
 
-/// The page for whoever is signed in; for an admin, `section` of `asked` (if it is
-/// one of the workspace's chatbots) or of the first chatbot.
+/// The page for whoever is signed in; for an admin, `section` (of `asked`, if it is
+/// one of the workspace's chatbots, or of the first chatbot).
 async fn load(asked: Option<String>, section: Section) -> Result<Page, AppError> {
     let member = match current_member().await?.member {
         None => return Ok(Page::SignedOut),
@@ -122,15 +124,16 @@ async fn load(asked: Option<String>, section: Section) -> Result<Page, AppError>
         Some(member) => member,
     };
     let chatbots = list_chatbots().await?.chatbots;
-    let chosen = asked
+    let bot = asked
         .filter(|id| chatbots.iter().any(|c| &c.bot_id == id))
         .or_else(|| chatbots.first().map(|c| c.bot_id.clone()));
-    let shown = match (chosen, section) {
-        (None, _) => None,
-        (Some(bot), Section::Integrations) => Some(Shown::Integrations(get_integrations(bot).await?.integrations)),
-        (Some(bot), Section::Instructions) => Some(Shown::Instructions(get_instructions(bot).await?.instructions)),
+    let shown = match (section, bot.clone()) {
+        (Section::Team, _) => Some(Shown::Team(list_team().await?.members)),
+        (_, None) => None,
+        (Section::Integrations, Some(bot)) => Some(Shown::Integrations(get_integrations(bot).await?.integrations)),
+        (Section::Instructions, Some(bot)) => Some(Shown::Instructions(get_instructions(bot).await?.instructions)),
     };
-    Ok(Page::Admin { member, chatbots, shown })
+    Ok(Page::Admin { member, chatbots, bot, shown })
 }
 
 #[component]
@@ -157,19 +160,21 @@ const DISCARD: &str = "You have unsaved changes in this section. Leave without s
 fn Console(
     member: MemberView,
     chatbots: Vec<ChatbotItem>,
+    /// The chatbot shown: `None` when the workspace has none yet.
+    chosen: Option<String>,
     shown: Option<Shown>,
     session: RwSignal<u32>,
     bot: RwSignal<Option<String>>,
     section: RwSignal<Section>,
 ) -> impl IntoView {
     let dirty = RwSignal::new(false);
-    let go = move |to_bot: String, to_section: Section| {
+    let go = move |to_bot: Option<String>, to_section: Section| {
         if dirty.get_untracked() && !browser::confirm(DISCARD) {
             return false;
         }
         dirty.set(false);
-        browser::replace_query(&format!("bot={to_bot}&section={}", to_section.as_str()));
-        bot.set(Some(to_bot));
+        browser::replace_query(&query(to_bot.as_deref(), to_section));
+        bot.set(to_bot);
         section.set(to_section);
         true
     };
@@ -179,49 +184,49 @@ fn Console(
             session.update(|n| *n += 1);
         }
     });
-    let Some(shown) = shown else {
-        return view! {
-            <ConsoleHead member sign_out/>
-            <section class="card">
-                <p>"This workspace has no chatbot yet."</p>
-            </section>
-        }
-        .into_any();
-    };
-    let (chosen, current) = (shown.bot_id().to_owned(), shown.section());
+    let current = shown.as_ref().map_or_else(|| section.get_untracked(), Shown::section);
     let picker = NodeRef::<leptos::html::Select>::new();
+    let picked = chosen.clone().unwrap_or_default();
     let options = chatbots
         .into_iter()
         .map(|c| {
-            let selected = c.bot_id == chosen;
+            let selected = c.bot_id == picked;
             let label = format!("{} ({})", c.name, c.bot_id);
             view! { <option value=c.bot_id selected=selected>{label}</option> }
         })
         .collect_view();
-    let links = SECTIONS
-        .into_iter()
-        .map(|to| {
-            let href = format!("/settings?bot={chosen}&section={}", to.as_str());
-            let bot_id = chosen.clone();
-            view! {
-                <li>
-                    <a
-                        href=href
-                        aria-current=(to == current).then_some("page")
-                        on:click=move |ev| {
-                            ev.prevent_default();
-                            go(bot_id.clone(), to);
-                        }
-                    >
-                        {to.label()}
-                    </a>
-                </li>
-            }
-        })
-        .collect_view();
+    let links = move |sections: &[Section]| {
+        sections
+            .iter()
+            .map(|&to| {
+                let href = format!("/settings?{}", query(chosen.as_deref(), to));
+                let bot_id = chosen.clone();
+                view! {
+                    <li>
+                        <a
+                            href=href
+                            aria-current=(to == current).then_some("page")
+                            on:click=move |ev| {
+                                ev.prevent_default();
+                                go(bot_id.clone(), to);
+                            }
+                        >
+                            {to.label()}
+                        </a>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    let (chatbot_links, workspace_links) = (links(&CHATBOT_SECTIONS), links(&WORKSPACE_SECTIONS));
     let body = match shown {
-        Shown::Integrations(integrations) => view! { <integrations::Integrations integrations/> }.into_any(),
-        Shown::Instructions(settings) => view! { <instructions::Instructions settings dirty/> }.into_any(),
+        Some(Shown::Integrations(integrations)) => view! { <integrations::Integrations integrations/> }.into_any(),
+        Some(Shown::Instructions(settings)) => view! { <instructions::Instructions settings dirty/> }.into_any(),
+        Some(Shown::Team(members)) => {
+            let me = member.clone();
+            view! { <team::Team members me dirty/> }.into_any()
+        }
+        None => view! { <p>"This workspace has no chatbot yet."</p> }.into_any(),
     };
     view! {
         <ConsoleHead member sign_out/>
@@ -232,9 +237,10 @@ fn Console(
                     id="settings-bot"
                     node_ref=picker
                     on:change=move |ev| {
-                        if !go(event_target_value(&ev), current) {
+                        let to = if current == Section::Team { Section::Integrations } else { current };
+                        if !go(Some(event_target_value(&ev)), to) {
                             if let Some(select) = picker.get_untracked() {
-                                select.set_value(&chosen);
+                                select.set_value(&picked);
                             }
                         }
                     }
@@ -242,7 +248,11 @@ fn Console(
                     {options}
                 </select>
                 <nav aria-label="Chatbot settings">
-                    <ul>{links}</ul>
+                    <ul>{chatbot_links}</ul>
+                </nav>
+                <nav aria-label="Workspace settings">
+                    <p class="settings-side-head">"Workspace"</p>
+                    <ul>{workspace_links}</ul>
                 </nav>
             </aside>
             <section class="settings-main" aria-label=current.label()>
@@ -250,7 +260,14 @@ fn Console(
             </section>
         </div>
     }
-    .into_any()
+}
+
+/// The address's query for a section (of a chatbot, when there is one).
+fn query(bot: Option<&str>, section: Section) -> String {
+    match bot {
+        Some(bot) => format!("bot={bot}&section={}", section.as_str()),
+        None => format!("section={}", section.as_str()),
+    }
 }
 
 #[component]

@@ -1,7 +1,10 @@
 //! Team members in the database, and who is calling.
 
 use app::{
-    domain::{team::Password, DisplayName, EmailAddress, MemberView, Role},
+    domain::{
+        team::{Password, TeamMember, LAST_ADMIN},
+        DisplayName, EmailAddress, MemberView, Role,
+    },
     AppError,
 };
 use http::request::Parts;
@@ -9,7 +12,8 @@ use tower_sessions::Session;
 
 use super::{password, session::MEMBER_KEY};
 use crate::store::{
-    members::{MemberRow, StoredMember},
+    activity::NewActivity,
+    members::{MemberRow, StoredMember, TeamChange},
     new_id, Store,
 };
 pub use app::domain::team::MIN_PASSWORD_CHARS;
@@ -103,7 +107,9 @@ pub async fn change_password(
     store.set_password_hash(member_id, &hash).await.map_err(AppError::internal)
 }
 
-pub async fn create_member(store: &Store, new: NewMember) -> Result<MemberView, AppError> {
+/// Adds a member. `by`: the admin adding them, for the activity log (`None` from the
+/// command line).
+pub async fn create_member(store: &Store, new: NewMember, by: Option<&MemberView>) -> Result<MemberView, AppError> {
     let email = EmailAddress::parse(&new.email)?;
     let name = DisplayName::parse(&new.name, 100, "the name")?.into_inner();
     check_new_password(&new.password)?;
@@ -117,11 +123,56 @@ pub async fn create_member(store: &Store, new: NewMember) -> Result<MemberView, 
         role: new.role,
         password_hash: &hash,
     };
-    let inserted = store.insert_member(row).await.map_err(AppError::internal)?;
+    let activity = by.map(|by| NewActivity {
+        workspace_id: &new.workspace_id,
+        chatbot_id: None,
+        actor_id: &by.id,
+        actor_name: &by.name,
+        action: "member_added",
+        detail: format!("Added {name} ({}) as {}", email.as_str(), new.role.as_str()),
+    });
+    let inserted = store.insert_member(row, activity).await.map_err(AppError::internal)?;
     if !inserted {
         return Err(AppError::Conflict("a member with this email already exists".into()));
     }
     Ok(MemberView { id, email: email.as_str().to_owned(), name, role: new.role })
+}
+
+/// The workspace's members, oldest first.
+pub async fn team(store: &Store, workspace_id: &str) -> Result<Vec<TeamMember>, AppError> {
+    store.team_of(workspace_id).await.map_err(AppError::internal)
+}
+
+/// Gives a member of `by`'s workspace another role (404 for anyone else's member;
+/// 409 for the last admin). The change applies to their next request: every call
+/// reads the caller's role afresh.
+pub async fn set_role(
+    store: &Store,
+    by: &MemberView,
+    workspace_id: &str,
+    member_id: &str,
+    role: Role,
+) -> Result<MemberView, AppError> {
+    let activity = |target: &MemberView| NewActivity {
+        workspace_id,
+        chatbot_id: None,
+        actor_id: &by.id,
+        actor_name: &by.name,
+        action: "role_changed",
+        detail: format!("Made {} ({}) {}", target.name, target.email, role_phrase(role)),
+    };
+    match store.set_role(workspace_id, member_id, role, activity).await.map_err(AppError::internal)? {
+        TeamChange::Done(member) => Ok(member),
+        TeamChange::NotFound => Err(AppError::NotFound),
+        TeamChange::LastAdmin => Err(AppError::Conflict(LAST_ADMIN.into())),
+    }
+}
+
+fn role_phrase(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "an admin",
+        Role::Agent => "an agent",
+    }
 }
 
 #[cfg(test)]

@@ -24,7 +24,12 @@ pub async fn session_alive(store: &Store, id: &Id) -> bool {
 /// live sockets can be closed too.
 pub async fn end_other_sessions(store: &Store, member_id: &str, keep: &Id) -> Result<Vec<String>, sqlx::Error> {
     let ended = store.delete_other_sessions(member_id, &keep.to_string()).await?;
-    Ok(ended.iter().map(|id| super::visitor_token::hash(id)).collect())
+    Ok(ended.iter().map(|id| fingerprint_of(id)).collect())
+}
+
+/// The fingerprint of a session id as stored.
+pub fn fingerprint_of(id: &str) -> String {
+    super::visitor_token::hash(id)
 }
 
 /// A session's id is a bearer secret; events about a session name it by this hash.

@@ -231,7 +231,7 @@ impl Handoff {
 
     /// After commit: the visitor's channel gets messages and state; the team's gets
     /// messages and the updated conversation.
-    fn publish(&self, before: &ConversationRecord, after: &ConversationRecord, messages: &[Message]) {
+    pub(super) fn publish(&self, before: &ConversationRecord, after: &ConversationRecord, messages: &[Message]) {
         for message in messages {
             self.hub.publish_visitor(&after.id, VisitorEvent::Message { message: message.clone() });
             self.hub.publish_team(

@@ -1,10 +1,11 @@
 //! The conversation state machine applied to storage, one file per kind of work:
 //! `engine` (the one write path every change takes), `visitor` (start, messages,
 //! history), `bot` (the AI's turn and the email step, with `escalation`), `team`
-//! (list, claim, reply, note, suggest, resolve).
+//! (list, claim, reply, note, suggest, resolve), `roster` (a member leaving the team).
 
 mod bot;
 mod engine;
+mod roster;
 pub mod escalation;
 pub mod route;
 mod team;

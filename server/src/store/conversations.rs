@@ -535,6 +535,14 @@ pub async fn change_state(tx: &mut Tx, change: StateChange<'_>) -> Result<bool, 
     Ok(updated)
 }
 
+/// The conversations `member_id` holds, read inside `tx` (after the member's row is
+/// locked, so none can be claimed by them meanwhile).
+pub async fn claimed_by(tx: &mut Tx, member_id: &str) -> Result<Vec<ConversationRecord>, sqlx::Error> {
+    let sql = format!("{CONVERSATION_SELECT} WHERE c.agent_id = $1 AND c.state = 'claimed' ORDER BY c.id");
+    let rows = sqlx::query(&sql).bind(member_id).fetch_all(&mut **tx).await?;
+    rows.iter().map(conversation_from_row).collect()
+}
+
 pub async fn insert_note(
     tx: &mut Tx,
     conversation_id: &str,

@@ -4,6 +4,7 @@
 //! both backends accept; where the dialects differ, the migrations (one directory per
 //! backend) absorb it. Times are stored as integer milliseconds since the Unix epoch.
 
+pub mod activity;
 pub mod conversations;
 pub mod helpdesks;
 pub mod knowledge;

@@ -23,5 +23,6 @@ mod process;
 mod protocol;
 mod security;
 mod settings;
+mod team;
 mod widget;
 mod zoho;
