@@ -74,9 +74,8 @@ test('leaving a section with unsaved edits asks first', async ({ page }) => {
   await expect(page).toHaveURL(/section=integrations/);
 });
 
-// fixme: a refused role change shows the server's reason, but the row's select keeps
-// the refused value instead of snapping back to the stored role (issue 16 note).
-test.fixme('Team adds an agent who is refused Settings, keeps the last admin, and removes a member', async ({
+
+test('Team adds an agent who is refused Settings, keeps the last admin, and removes a member', async ({
   page,
   browser,
   allowConsoleError,

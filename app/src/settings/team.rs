@@ -39,8 +39,6 @@ pub fn Team(members: Vec<TeamMember>, me: MemberView, dirty: RwSignal<bool>) -> 
         }
         Some((at, Err(err))) => {
             problem.set(Some(Problem { at, message: err.to_string() }));
-            // Draws the rows again, so the refused role's select shows the stored one.
-            team.update(|_| {});
         }
         None => {}
     });
@@ -105,10 +103,16 @@ fn MemberRow(
                 <label class="visually-hidden" for=select_id.clone()>{label}</label>
                 <select
                     id=select_id
+                    // The browser keeps the refused choice; each refusal puts the stored role back.
+                    prop:value=move || {
+                        problem.track();
+                        role.as_str()
+                    }
                     disabled=move || change_role.pending().get()
                     on:change=move |ev| {
-                        let role = if event_target_value(&ev) == "admin" { Role::Admin } else { Role::Agent };
-                        change_role.dispatch((id.clone(), role));
+                        if let Some(role) = Role::parse(&event_target_value(&ev)) {
+                            change_role.dispatch((id.clone(), role));
+                        }
                     }
                 >
                     <option value="agent" selected={role == Role::Agent}>"Agent"</option>

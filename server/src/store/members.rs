@@ -28,15 +28,19 @@ pub struct MemberRow<'a> {
 
 const MEMBER_SELECT: &str = "SELECT id, workspace_id, email, name, role, password_hash FROM members";
 
-fn member_from_row(row: &AnyRow) -> Result<StoredMember, sqlx::Error> {
+fn view_from_row(row: &AnyRow) -> Result<MemberView, sqlx::Error> {
     let role: String = row.try_get("role")?;
+    Ok(MemberView {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        role: Role::parse(&role).ok_or_else(|| sqlx::Error::Protocol("corrupt role".into()))?,
+    })
+}
+
+fn member_from_row(row: &AnyRow) -> Result<StoredMember, sqlx::Error> {
     Ok(StoredMember {
-        member: MemberView {
-            id: row.try_get("id")?,
-            email: row.try_get("email")?,
-            name: row.try_get("name")?,
-            role: Role::parse(&role).ok_or_else(|| sqlx::Error::Protocol("corrupt role".into()))?,
-        },
+        member: view_from_row(row)?,
         workspace_id: row.try_get("workspace_id")?,
         password_hash: row.try_get("password_hash")?,
     })
@@ -89,15 +93,9 @@ impl Store {
         .await?;
         rows.iter()
             .map(|row| {
-                let role: String = row.try_get("role")?;
                 let last: Option<i64> = row.try_get("last_sign_in_at")?;
                 Ok(TeamMember {
-                    member: MemberView {
-                        id: row.try_get("id")?,
-                        email: row.try_get("email")?,
-                        name: row.try_get("name")?,
-                        role: Role::parse(&role).ok_or_else(|| sqlx::Error::Protocol("corrupt role".into()))?,
-                    },
+                    member: view_from_row(row)?,
                     added_at: rfc3339(row.try_get("created_at")?),
                     last_sign_in_at: last.map(rfc3339),
                 })

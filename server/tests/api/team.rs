@@ -63,8 +63,7 @@ async fn roles_change_but_the_last_admin_stays_an_admin(db: Db) {
     let app = spawn_app(&database).await;
     let admin = app.admin().await;
     let ana = app.agent(&admin, "Ana").await;
-    let (_, me) = app.call(&admin.client, "auth/me", json!({})).await;
-    let admin_id = me["member"]["id"].as_str().unwrap().to_owned();
+    let admin_id = admin.id.clone();
 
     let demote_me = json!({"member_id": admin_id, "role": "agent"});
     let (status, refused) = app.call(&admin.client, "team/role", demote_me.clone()).await;
@@ -134,8 +133,7 @@ async fn team_calls_refuse_agents_other_workspaces_oneself_and_bad_input(db: Db)
     let app = spawn_app(&database).await;
     let admin = app.admin().await;
     let ana = app.agent(&admin, "Ana").await;
-    let (_, me) = app.call(&admin.client, "auth/me", json!({})).await;
-    let admin_id = me["member"]["id"].as_str().unwrap().to_owned();
+    let admin_id = admin.id.clone();
 
     let calls = [
         ("team/list", json!({})),
