@@ -15,6 +15,7 @@ use crate::{
     inbox::api::{ConversationDetail, InboxCounts, InboxFilter},
     domain::helpdesk::{Integrations, Verified},
     domain::instructions::InstructionSettings,
+    domain::knowledge::{Entry, EntryDraft, ImportFormat, Probe},
     settings::api::{ChatbotItem, WidgetSettings},
     widget::api::{HistoryResponse, StartResponse},
 };
@@ -89,6 +90,18 @@ pub trait Backend: Send + Sync + 'static {
         request: &Parts,
         instructions: InstructionSettings,
     ) -> Result<InstructionSettings, AppError>;
+    async fn knowledge(&self, request: &Parts, bot_id: String) -> Result<Vec<Entry>, AppError>;
+    async fn save_knowledge(&self, request: &Parts, bot_id: String, entry: EntryDraft) -> Result<Vec<Entry>, AppError>;
+    async fn delete_knowledge(&self, request: &Parts, bot_id: String, entry_id: String) -> Result<Vec<Entry>, AppError>;
+    /// How many entries the file added, and the entries after.
+    async fn import_knowledge(
+        &self,
+        request: &Parts,
+        bot_id: String,
+        format: ImportFormat,
+        text: String,
+    ) -> Result<(usize, Vec<Entry>), AppError>;
+    async fn probe_knowledge(&self, request: &Parts, bot_id: String, question: String) -> Result<Probe, AppError>;
     async fn integrations(&self, request: &Parts, bot_id: String) -> Result<Integrations, AppError>;
     async fn set_live_handoff(&self, request: &Parts, bot_id: String, on: bool) -> Result<Integrations, AppError>;
     async fn verify_helpdesk(

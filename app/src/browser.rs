@@ -1,8 +1,8 @@
 //! The few browser facilities the pages use outside of rendering: random ids, the
-//! clock, timers, the address bar, notifications, a chime, and the outgoing side of
-//! the live sockets. Only event handlers and
-//! effects reach these, and those run only in the browser; on the server they are
-//! inert stand-ins, so components need no `cfg` of their own.
+//! clock, timers, the address bar, notifications, a chime, files picked for import,
+//! and the outgoing side of the live sockets. Only event handlers and effects reach
+//! these, and those run only in the browser; on the server they are inert
+//! stand-ins, so components need no `cfg` of their own.
 
 use std::time::Duration;
 
@@ -156,6 +156,29 @@ mod imp {
         gloo_timers::callback::Timeout::new(millis, job).forget();
     }
 
+    /// The file a file input's `change` event picked, read in the background: `done`
+    /// gets its name and text, or why it could not (over `max_bytes`, not text).
+    pub fn read_picked_file(
+        ev: &leptos::ev::Event,
+        max_bytes: usize,
+        done: impl FnOnce(Result<(String, String), String>) + 'static,
+    ) {
+        let input = leptos::prelude::event_target::<web_sys::HtmlInputElement>(ev);
+        let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
+        // The same file picked again must fire `change` again.
+        input.set_value("");
+        let name = file.name();
+        if file.size() > max_bytes as f64 {
+            done(Err(format!("{name} is larger than {} KB: split it into smaller files", max_bytes / 1024)));
+            return;
+        }
+        let reading = file.text();
+        leptos::task::spawn_local(async move {
+            let text = wasm_bindgen_futures::JsFuture::from(reading).await.ok().and_then(|text| text.as_string());
+            done(text.map(|text| (name.clone(), text)).ok_or_else(|| format!("{name} could not be read as text")));
+        });
+    }
+
     /// Asks the viewer to confirm `question` (the browser's own dialog); true if they do.
     pub fn confirm(question: &str) -> bool {
         web_sys::window().is_some_and(|window| window.confirm_with_message(question).unwrap_or(false))
@@ -260,6 +283,13 @@ mod imp {
 
     pub fn confirm(_question: &str) -> bool {
         true
+    }
+
+    pub fn read_picked_file(
+        _ev: &leptos::ev::Event,
+        _max_bytes: usize,
+        _done: impl FnOnce(Result<(String, String), String>) + 'static,
+    ) {
     }
 
     pub fn replace_query(_query: &str) {}

@@ -9,6 +9,7 @@ use app::{
     domain::{
         helpdesk::{Integrations, Verified},
         instructions::InstructionSettings,
+        knowledge::{Entry, EntryDraft, ImportFormat, Probe},
         team::{Password, TeamMember},
         ConversationSummary, MemberView, Message, Note, Role, WidgetLook,
     },
@@ -28,7 +29,7 @@ use crate::{
         throttle::SignInThrottle,
         visitor_token,
     },
-    handoff::Handoff,
+    handoff::{knowledge::Editor, Handoff},
     helpdesk::{admin as desks, outbox::Outbox},
     security::{client::ClientAddress, origin::SiteOrigin},
     store::{conversations::ChatbotRecord, knowledge::Instructions},
@@ -92,6 +93,10 @@ fn instruction_settings(chatbot: &ChatbotRecord) -> InstructionSettings {
         always_escalate: rules.always_escalate.clone(),
         never_escalate: rules.never_escalate.clone(),
     }
+}
+
+fn editor<'a>(caller: &'a Caller, chatbot: &'a ChatbotRecord) -> Editor<'a> {
+    Editor { by: &caller.member, workspace_id: &caller.workspace_id, chatbot }
 }
 
 fn bearer(request: &Parts) -> Option<&str> {
@@ -317,6 +322,37 @@ impl Backend for BatonBackend {
         tracing::info!(member_id = %caller.member.id, bot_id = %chatbot.public_id, "instructions changed");
         let chatbot = store.chatbot_by_id(&chatbot.id).await.map_err(AppError::internal)?.ok_or(AppError::NotFound)?;
         Ok(instruction_settings(&chatbot))
+    }
+
+    async fn knowledge(&self, request: &Parts, bot_id: String) -> Result<Vec<Entry>, AppError> {
+        let (_, chatbot) = self.chatbot_admin(request, &bot_id, false).await?;
+        self.handoff.knowledge(&chatbot).await
+    }
+
+    async fn save_knowledge(&self, request: &Parts, bot_id: String, entry: EntryDraft) -> Result<Vec<Entry>, AppError> {
+        let (caller, chatbot) = self.chatbot_admin(request, &bot_id, true).await?;
+        self.handoff.save_knowledge(&editor(&caller, &chatbot), entry).await
+    }
+
+    async fn delete_knowledge(&self, request: &Parts, bot_id: String, entry_id: String) -> Result<Vec<Entry>, AppError> {
+        let (caller, chatbot) = self.chatbot_admin(request, &bot_id, true).await?;
+        self.handoff.delete_knowledge(&editor(&caller, &chatbot), &entry_id).await
+    }
+
+    async fn import_knowledge(
+        &self,
+        request: &Parts,
+        bot_id: String,
+        format: ImportFormat,
+        text: String,
+    ) -> Result<(usize, Vec<Entry>), AppError> {
+        let (caller, chatbot) = self.chatbot_admin(request, &bot_id, true).await?;
+        self.handoff.import_knowledge(&editor(&caller, &chatbot), format, &text).await
+    }
+
+    async fn probe_knowledge(&self, request: &Parts, bot_id: String, question: String) -> Result<Probe, AppError> {
+        let (_, chatbot) = self.chatbot_admin(request, &bot_id, false).await?;
+        self.handoff.probe(&chatbot, &question).await
     }
 
     async fn integrations(&self, request: &Parts, bot_id: String) -> Result<Integrations, AppError> {

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod conversation;
 pub mod helpdesk;
 pub mod instructions;
+pub mod knowledge;
 pub mod live;
 pub mod message;
 pub mod team;

@@ -11,6 +11,7 @@ use crate::{
     domain::{
         helpdesk::{Integrations, Verified},
         instructions::InstructionSettings,
+        knowledge::{Entry, EntryDraft, ImportFormat, Probe},
         team::{Password, TeamMember},
         LauncherPosition, MemberView, Role,
     },
@@ -199,4 +200,60 @@ pub async fn get_instructions(bot_id: String) -> Result<InstructionsResponse, Ap
 pub async fn save_instructions(instructions: InstructionSettings) -> Result<InstructionsResponse, AppError> {
     let (backend, request) = crate::backend::backend()?;
     Ok(InstructionsResponse { instructions: backend.save_instructions(&request, instructions).await? })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnowledgeResponse {
+    pub entries: Vec<Entry>,
+}
+
+/// `POST /api/v1/settings/knowledge`: a chatbot's entries, the latest change first.
+/// Admins only (403 otherwise); another workspace's chatbot is 404.
+#[server(prefix = "/api/v1", endpoint = "settings/knowledge", input = ApiJson)]
+pub async fn list_knowledge(bot_id: String) -> Result<KnowledgeResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(KnowledgeResponse { entries: backend.knowledge(&request, bot_id).await? })
+}
+
+/// `POST /api/v1/settings/knowledge/save`: adds the entry (no `id`) or changes it
+/// (404 for an id the chatbot does not have). The next bot turn uses it.
+#[server(prefix = "/api/v1", endpoint = "settings/knowledge/save", input = ApiJson)]
+pub async fn save_knowledge(bot_id: String, entry: EntryDraft) -> Result<KnowledgeResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(KnowledgeResponse { entries: backend.save_knowledge(&request, bot_id, entry).await? })
+}
+
+/// `POST /api/v1/settings/knowledge/delete`: deletes an entry.
+#[server(prefix = "/api/v1", endpoint = "settings/knowledge/delete", input = ApiJson)]
+pub async fn delete_knowledge(bot_id: String, entry_id: String) -> Result<KnowledgeResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(KnowledgeResponse { entries: backend.delete_knowledge(&request, bot_id, entry_id).await? })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportResponse {
+    pub imported: usize,
+    pub entries: Vec<Entry>,
+}
+
+/// `POST /api/v1/settings/knowledge/import`: adds every entry of a Markdown or CSV
+/// file's `text`, or none (400 naming the line of the first bad one).
+#[server(prefix = "/api/v1", endpoint = "settings/knowledge/import", input = ApiJson)]
+pub async fn import_knowledge(bot_id: String, format: ImportFormat, text: String) -> Result<ImportResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    let (imported, entries) = backend.import_knowledge(&request, bot_id, format, text).await?;
+    Ok(ImportResponse { imported, entries })
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProbeResponse {
+    pub probe: Probe,
+}
+
+/// `POST /api/v1/settings/knowledge/ask`: what the bot would answer `question` from
+/// its knowledge now: the entry and its score, or that it does not know.
+#[server(prefix = "/api/v1", endpoint = "settings/knowledge/ask", input = ApiJson)]
+pub async fn ask_knowledge(bot_id: String, question: String) -> Result<ProbeResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(ProbeResponse { probe: backend.probe_knowledge(&request, bot_id, question).await? })
 }

@@ -4,6 +4,7 @@
 pub mod api;
 mod instructions;
 mod integrations;
+mod knowledge;
 mod team;
 
 use leptos::prelude::*;
@@ -14,12 +15,15 @@ use serde::{Deserialize, Serialize};
 use crate::{
     auth::api::{current_member, logout, Empty},
     browser,
-    domain::{helpdesk::Integrations, instructions::InstructionSettings, team::TeamMember, MemberView, Role},
+    domain::{
+        helpdesk::Integrations, instructions::InstructionSettings, knowledge::Entry, team::TeamMember, MemberView,
+        Role,
+    },
     error::AppError,
     inbox::LoginForm,
     layout::{AppFrame, ErrorCard},
 };
-use api::{get_instructions, get_integrations, list_chatbots, list_team, ChatbotItem};
+use api::{get_instructions, get_integrations, list_chatbots, list_knowledge, list_team, ChatbotItem};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -57,17 +61,19 @@ pub fn SettingsPage() -> impl IntoView {
 /// workspace's. The sidebar lists them in this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum Section {
+    Knowledge,
     Instructions,
     Integrations,
     Team,
 }
 
-const CHATBOT_SECTIONS: [Section; 2] = [Section::Instructions, Section::Integrations];
+const CHATBOT_SECTIONS: [Section; 3] = [Section::Knowledge, Section::Instructions, Section::Integrations];
 const WORKSPACE_SECTIONS: [Section; 1] = [Section::Team];
 
 impl Section {
     fn as_str(self) -> &'static str {
         match self {
+            Section::Knowledge => "knowledge",
             Section::Instructions => "instructions",
             Section::Integrations => "integrations",
             Section::Team => "team",
@@ -80,6 +86,7 @@ impl Section {
 
     fn label(self) -> &'static str {
         match self {
+            Section::Knowledge => "Knowledge",
             Section::Instructions => "Instructions",
             Section::Integrations => "Integrations",
             Section::Team => "Team",
@@ -90,6 +97,8 @@ impl Section {
 /// The chosen section, as read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 enum Shown {
+    /// The chatbot's public id and its entries.
+    Knowledge(String, Vec<Entry>),
     Instructions(InstructionSettings),
     Integrations(Integrations),
     Team(Vec<TeamMember>),
@@ -98,6 +107,7 @@ enum Shown {
 impl Shown {
     fn section(&self) -> Section {
         match self {
+            Shown::Knowledge(..) => Section::Knowledge,
             Shown::Instructions(_) => Section::Instructions,
             Shown::Integrations(_) => Section::Integrations,
             Shown::Team(_) => Section::Team,
@@ -131,6 +141,10 @@ async fn load(asked: Option<String>, section: Section) -> Result<Page, AppError>
         (Section::Team, _) => Some(Shown::Team(list_team().await?.members)),
         (_, None) => None,
         (Section::Integrations, Some(bot)) => Some(Shown::Integrations(get_integrations(bot).await?.integrations)),
+        (Section::Knowledge, Some(bot)) => {
+            let entries = list_knowledge(bot.clone()).await?.entries;
+            Some(Shown::Knowledge(bot, entries))
+        }
         (Section::Instructions, Some(bot)) => Some(Shown::Instructions(get_instructions(bot).await?.instructions)),
     };
     Ok(Page::Admin { member, chatbots, bot, shown })
@@ -221,6 +235,7 @@ fn Console(
     let (chatbot_links, workspace_links) = (links(&CHATBOT_SECTIONS), links(&WORKSPACE_SECTIONS));
     let body = match shown {
         Some(Shown::Integrations(integrations)) => view! { <integrations::Integrations integrations/> }.into_any(),
+        Some(Shown::Knowledge(bot_id, entries)) => view! { <knowledge::Knowledge bot_id entries dirty/> }.into_any(),
         Some(Shown::Instructions(settings)) => view! { <instructions::Instructions settings dirty/> }.into_any(),
         Some(Shown::Team(members)) => {
             let me = member.clone();

@@ -123,13 +123,9 @@ pub async fn create_member(store: &Store, new: NewMember, by: Option<&MemberView
         role: new.role,
         password_hash: &hash,
     };
-    let activity = by.map(|by| NewActivity {
-        workspace_id: &new.workspace_id,
-        chatbot_id: None,
-        actor_id: &by.id,
-        actor_name: &by.name,
-        action: "member_added",
-        detail: format!("Added {name} ({}) as {}", email.as_str(), new.role.as_str()),
+    let activity = by.map(|by| {
+        let detail = format!("Added {name} ({}) as {}", email.as_str(), new.role.as_str());
+        NewActivity::by(&new.workspace_id, by, "member_added", detail)
     });
     let inserted = store.insert_member(row, activity).await.map_err(AppError::internal)?;
     if !inserted {
@@ -153,13 +149,9 @@ pub async fn set_role(
     member_id: &str,
     role: Role,
 ) -> Result<MemberView, AppError> {
-    let activity = |target: &MemberView| NewActivity {
-        workspace_id,
-        chatbot_id: None,
-        actor_id: &by.id,
-        actor_name: &by.name,
-        action: "role_changed",
-        detail: format!("Made {} ({}) {}", target.name, target.email, role_phrase(role)),
+    let activity = |target: &MemberView| {
+        let detail = format!("Made {} ({}) {}", target.name, target.email, role_phrase(role));
+        NewActivity::by(workspace_id, by, "role_changed", detail)
     };
     match store.set_role(workspace_id, member_id, role, activity).await.map_err(AppError::internal)? {
         TeamChange::Done(member) => Ok(member),

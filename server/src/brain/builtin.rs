@@ -14,7 +14,7 @@ use app::domain::{AuthorKind, EscalationReason, Message};
 use async_trait::async_trait;
 
 use super::{
-    knowledge::{Hit, RELATED_COVERAGE},
+    knowledge::{Hit, KnowledgeBase, RELATED_COVERAGE},
     meaning::{Meaning, Reading as Sense},
     signals, summary, BotTurn, Brain, Turn,
 };
@@ -371,6 +371,10 @@ impl Brain for BuiltinBrain {
         let said: Vec<&str> =
             turn.messages.iter().filter(|m| m.author.kind == AuthorKind::Visitor).map(|m| m.text.as_str()).collect();
         summary::summarize(reason, &said)
+    }
+
+    fn lookup<'k>(&self, knowledge: &'k KnowledgeBase, question: &str) -> Option<Hit<'k>> {
+        knowledge.best_with(question, self.meaning.as_deref())
     }
 }
 

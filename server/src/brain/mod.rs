@@ -7,6 +7,7 @@ pub mod corpora;
 mod decisions;
 pub mod eval;
 pub mod knowledge;
+pub mod knowledge_files;
 pub mod meaning;
 pub mod openai;
 pub mod signals;
@@ -17,7 +18,7 @@ use app::domain::{EscalationReason, Message, Visitor};
 use async_trait::async_trait;
 
 use crate::store::conversations::ChatbotRecord;
-use knowledge::KnowledgeBase;
+use knowledge::{Hit, KnowledgeBase};
 
 /// What the brain sees of a conversation.
 pub struct Turn<'a> {
@@ -47,4 +48,9 @@ pub trait Brain: Send + Sync + 'static {
     async fn suggest_reply(&self, turn: &Turn<'_>, agent_name: &str) -> String;
     /// One or two sentences on what the visitor needs, for an escalation for `reason`.
     async fn summarize(&self, turn: &Turn<'_>, reason: EscalationReason) -> String;
+    /// The entry this brain would answer `question` from (it answers when
+    /// `Hit::answers`), for Settings' "What would the bot answer?".
+    fn lookup<'k>(&self, knowledge: &'k KnowledgeBase, question: &str) -> Option<Hit<'k>> {
+        knowledge.best(question)
+    }
 }

@@ -5,6 +5,7 @@
 
 mod bot;
 mod engine;
+pub mod knowledge;
 mod roster;
 pub mod escalation;
 pub mod route;

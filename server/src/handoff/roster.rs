@@ -62,17 +62,11 @@ impl Handoff {
             }
         }
         let sessions = delete_member(&mut tx, member_id).await.map_err(internal)?;
-        let activity = NewActivity {
-            workspace_id,
-            chatbot_id: None,
-            actor_id: &by.id,
-            actor_name: &by.name,
-            action: "member_removed",
-            detail: match released.len() {
-                0 => format!("Removed {} ({})", target.name, target.email),
-                n => format!("Removed {} ({}); {n} of their conversations went back to the queue", target.name, target.email),
-            },
+        let detail = match released.len() {
+            0 => format!("Removed {} ({})", target.name, target.email),
+            n => format!("Removed {} ({}); {n} of their conversations went back to the queue", target.name, target.email),
         };
+        let activity = NewActivity::by(workspace_id, by, "member_removed", detail);
         insert_activity(&mut tx, &activity).await.map_err(internal)?;
         tx.commit().await.map_err(internal)?;
 

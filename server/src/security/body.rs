@@ -12,11 +12,14 @@ use axum::{
 };
 use http_body_util::LengthLimitError;
 
-/// Largest request body any API call accepts.
+/// Largest request body any API call accepts, but for a knowledge file's import.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest `settings/knowledge/import` body: a knowledge file of about a megabyte.
+pub const MAX_IMPORT_BYTES: usize = 1024 * 1024 + 4 * 1024;
+const IMPORT_PATH: &str = "/api/v1/settings/knowledge/import";
 
-fn too_large() -> AppError {
-    AppError::TooLarge(format!("request bodies are limited to {MAX_BODY_BYTES} bytes"))
+fn too_large(limit: usize) -> AppError {
+    AppError::TooLarge(format!("request bodies are limited to {limit} bytes"))
 }
 
 /// True when `err`, or anything it was caused by, is a body-length limit.
@@ -40,13 +43,14 @@ pub async fn buffered_api_body(request: Request, next: Next) -> Response {
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
-        return too_large().into_response();
+    let limit = if request.uri().path() == IMPORT_PATH { MAX_IMPORT_BYTES } else { MAX_BODY_BYTES };
+    if declared.is_some_and(|length| length > limit as u64) {
+        return too_large(limit).into_response();
     }
     let (parts, body) = request.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+    let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => bytes,
-        Err(err) if is_length_limit(&err) => return too_large().into_response(),
+        Err(err) if is_length_limit(&err) => return too_large(limit).into_response(),
         Err(_) => return AppError::InvalidInput("the request body could not be read".into()).into_response(),
     };
     next.run(Request::from_parts(parts, Body::from(bytes))).await

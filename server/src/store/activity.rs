@@ -1,6 +1,8 @@
 //! The workspace's activity log: every team and settings change, written in the
 //! transaction of the change it records, so a change is never without its row.
 
+use app::domain::MemberView;
+
 use super::{conversations::Tx, new_id, now_ms};
 
 /// One change, as Settings → Activity lists it.
@@ -14,6 +16,18 @@ pub struct NewActivity<'a> {
     pub action: &'static str,
     /// One sentence for people: "Made Sam Lee an admin".
     pub detail: String,
+}
+
+impl<'a> NewActivity<'a> {
+    /// A change made by `by`, of the workspace (its team) unless `of_chatbot` says whose.
+    pub fn by(workspace_id: &'a str, by: &'a MemberView, action: &'static str, detail: String) -> Self {
+        NewActivity { workspace_id, chatbot_id: None, actor_id: &by.id, actor_name: &by.name, action, detail }
+    }
+
+    /// The same change, to the settings of chatbot `chatbot_id` (its internal id).
+    pub fn of_chatbot(self, chatbot_id: &'a str) -> Self {
+        NewActivity { chatbot_id: Some(chatbot_id), ..self }
+    }
 }
 
 pub async fn insert_activity(tx: &mut Tx, new: &NewActivity<'_>) -> Result<(), sqlx::Error> {

@@ -16,6 +16,7 @@ mod helpdesk;
 mod hubspot;
 mod inbox;
 mod intercom;
+mod knowledge;
 mod live;
 mod openai;
 mod pages;
