@@ -270,6 +270,7 @@ fn AddMember(team: RwSignal<Vec<TeamMember>>, dirty: RwSignal<bool>) -> impl Int
         <h3>"Add a member"</h3>
         <form
             class="add-member"
+            novalidate
             on:submit=move |ev| {
                 ev.prevent_default();
                 if !add.pending().get_untracked() {
