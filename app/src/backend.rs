@@ -10,13 +10,17 @@ use leptos::prelude::use_context;
 
 use crate::{
     auth::api::LoginResponse,
-    domain::{team::{Password, TeamMember}, ConversationSummary, MemberView, Message, Note, Role, WidgetLook},
-    error::AppError,
-    inbox::api::{ConversationDetail, InboxCounts, InboxFilter},
+    domain::activity::{ActivityFilter, ActivityPage},
     domain::helpdesk::{Integrations, Verified},
     domain::instructions::InstructionSettings,
     domain::knowledge::{Entry, EntryDraft, ImportFormat, Probe},
-    settings::api::{ChatbotItem, WidgetSettings},
+    domain::{
+        team::{Password, TeamMember},
+        ConversationSummary, MemberView, Message, Note, Role, WidgetLook,
+    },
+    error::AppError,
+    inbox::api::{ConversationDetail, InboxCounts, InboxFilter},
+    settings::api::{ChatbotDetail, ChatbotItem, WidgetSettings},
     widget::api::{HistoryResponse, StartResponse},
 };
 
@@ -83,6 +87,14 @@ pub trait Backend: Send + Sync + 'static {
     async fn remove_member(&self, request: &Parts, member_id: String) -> Result<Vec<TeamMember>, AppError>;
     async fn update_widget(&self, request: &Parts, widget: WidgetSettings) -> Result<WidgetSettings, AppError>;
     async fn chatbots(&self, request: &Parts) -> Result<Vec<ChatbotItem>, AppError>;
+    async fn chatbot(&self, request: &Parts, bot_id: String) -> Result<(ChatbotDetail, WidgetSettings), AppError>;
+    async fn create_chatbot(&self, request: &Parts, name: String) -> Result<(ChatbotDetail, WidgetSettings), AppError>;
+    async fn archive_chatbot(
+        &self,
+        request: &Parts,
+        bot_id: String,
+        archived: bool,
+    ) -> Result<(ChatbotDetail, WidgetSettings), AppError>;
 
     async fn instructions(&self, request: &Parts, bot_id: String) -> Result<InstructionSettings, AppError>;
     async fn save_instructions(
@@ -92,7 +104,8 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<InstructionSettings, AppError>;
     async fn knowledge(&self, request: &Parts, bot_id: String) -> Result<Vec<Entry>, AppError>;
     async fn save_knowledge(&self, request: &Parts, bot_id: String, entry: EntryDraft) -> Result<Vec<Entry>, AppError>;
-    async fn delete_knowledge(&self, request: &Parts, bot_id: String, entry_id: String) -> Result<Vec<Entry>, AppError>;
+    async fn delete_knowledge(&self, request: &Parts, bot_id: String, entry_id: String)
+        -> Result<Vec<Entry>, AppError>;
     /// How many entries the file added, and the entries after.
     async fn import_knowledge(
         &self,
@@ -118,8 +131,19 @@ pub trait Backend: Send + Sync + 'static {
         desk: String,
         credentials: BTreeMap<String, String>,
     ) -> Result<Integrations, AppError>;
-    async fn disconnect_helpdesk(&self, request: &Parts, bot_id: String, desk: String) -> Result<Integrations, AppError>;
-    async fn retry_helpdesk(&self, request: &Parts, bot_id: String, conversation_id: String) -> Result<Integrations, AppError>;
+    async fn disconnect_helpdesk(
+        &self,
+        request: &Parts,
+        bot_id: String,
+        desk: String,
+    ) -> Result<Integrations, AppError>;
+    async fn retry_helpdesk(
+        &self,
+        request: &Parts,
+        bot_id: String,
+        conversation_id: String,
+    ) -> Result<Integrations, AppError>;
+    async fn activity(&self, request: &Parts, filter: ActivityFilter) -> Result<ActivityPage, AppError>;
 }
 
 /// How the server puts the back end into context.

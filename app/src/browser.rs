@@ -179,6 +179,21 @@ mod imp {
         });
     }
 
+    /// Puts `text` on the clipboard; `done` learns whether the browser let it.
+    pub fn copy_text(text: &str, done: impl FnOnce(bool) + 'static) {
+        use leptos::wasm_bindgen::JsCast;
+        let written = web_sys::window().and_then(|window| {
+            let clipboard = js_sys::Reflect::get(&window.navigator(), &"clipboard".into()).ok()?;
+            let write =
+                js_sys::Reflect::get(&clipboard, &"writeText".into()).ok()?.dyn_into::<js_sys::Function>().ok()?;
+            write.call1(&clipboard, &text.into()).ok()?.dyn_into::<js_sys::Promise>().ok()
+        });
+        let Some(written) = written else { return done(false) };
+        leptos::task::spawn_local(async move {
+            done(wasm_bindgen_futures::JsFuture::from(written).await.is_ok());
+        });
+    }
+
     /// Asks the viewer to confirm `question` (the browser's own dialog); true if they do.
     pub fn confirm(question: &str) -> bool {
         web_sys::window().is_some_and(|window| window.confirm_with_message(question).unwrap_or(false))
@@ -283,6 +298,10 @@ mod imp {
 
     pub fn confirm(_question: &str) -> bool {
         true
+    }
+
+    pub fn copy_text(_text: &str, done: impl FnOnce(bool) + 'static) {
+        done(false);
     }
 
     pub fn read_picked_file(

@@ -46,7 +46,7 @@ test('the signed-in Inbox with a conversation open has no serious accessibility 
 test("an admin's Settings with a Connect form open has no serious accessibility violation", async ({ page }) => {
   const login = await page.request.post('/api/v1/auth/login', { data: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } });
   expect(login.ok()).toBeTruthy();
-  await openHydrated(page, '/settings?bot=demo');
+  await openHydrated(page, '/settings?bot=demo&section=integrations');
   const zoho = page.getByRole('article', { name: 'Zoho Desk' });
   await zoho.getByRole('button', { name: 'Connect' }).click();
   await expect(zoho.getByLabel('Data centre')).toHaveValue('com');
@@ -58,4 +58,10 @@ test("an admin's Settings with a Connect form open has no serious accessibility 
   await page.getByLabel('Set the password myself').check();
   await expect(page.getByLabel('Password', { exact: true })).toBeVisible();
   await expectAccessible(page, 'Settings → Team with the Add form asking for a password');
+  await openHydrated(page, '/settings?bot=demo&section=knowledge');
+  await expect(page.getByRole('heading', { name: 'Knowledge', exact: true })).toBeVisible();
+  await expectAccessible(page, 'Settings → Knowledge');
+  await openHydrated(page, '/settings?section=activity');
+  await expect(page.getByRole('heading', { name: 'Activity', exact: true })).toBeVisible();
+  await expectAccessible(page, 'Settings → Activity');
 });

@@ -60,7 +60,7 @@ test.beforeAll(async () => {
 });
 
 async function signIn(page: Page, email: string, password: string) {
-  await openHydrated(page, `${baton.url}/settings`);
+  await openHydrated(page, `${baton.url}/settings?section=integrations`);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -107,7 +107,7 @@ test('an admin connects Zendesk in Settings; a visitor who asks for a person get
   await expect(live.getByRole('button', { name: 'Turn on live agent handoff' })).toBeVisible();
 
   // After a reload the server renders the same state.
-  await openHydrated(page, `${baton.url}/settings?bot=demo`);
+  await openHydrated(page, `${baton.url}/settings?bot=demo&section=integrations`);
   await expect(page.getByRole('article', { name: 'Zendesk' })).toContainText('Receives escalations');
 
   const visitor = await browser.newPage();
@@ -116,7 +116,7 @@ test('an admin connects Zendesk in Settings; a visitor who asks for a person get
   await visitor.close();
   expect(visitorErrors, 'the widget logged errors').toEqual([]);
 
-  await openHydrated(page, `${baton.url}/settings?bot=demo`);
+  await openHydrated(page, `${baton.url}/settings?bot=demo&section=integrations`);
   await expect(page.getByRole('article', { name: 'Zendesk' })).toContainText('Last handoff: ticket created');
 });
 

@@ -7,6 +7,7 @@ use app::{
     auth::api::LoginResponse,
     backend::Backend,
     domain::{
+        activity::{ActivityFilter, ActivityPage},
         helpdesk::{Integrations, Verified},
         instructions::InstructionSettings,
         knowledge::{Entry, EntryDraft, ImportFormat, Probe},
@@ -14,7 +15,7 @@ use app::{
         ConversationSummary, MemberView, Message, Note, Role, WidgetLook,
     },
     inbox::api::{ConversationDetail, InboxCounts, InboxFilter},
-    settings::api::{ChatbotItem, WidgetSettings},
+    settings::api::{ChatbotDetail, ChatbotItem, WidgetSettings},
     widget::api::{HistoryResponse, StartResponse},
     AppError,
 };
@@ -29,10 +30,11 @@ use crate::{
         throttle::SignInThrottle,
         visitor_token,
     },
+    chatbots,
     handoff::{knowledge::Editor, Handoff},
     helpdesk::{admin as desks, outbox::Outbox},
     security::{client::ClientAddress, origin::SiteOrigin},
-    store::{conversations::ChatbotRecord, knowledge::Instructions},
+    store::{activity::NewActivity, conversations::ChatbotRecord, knowledge::Instructions},
     widget,
 };
 
@@ -73,14 +75,21 @@ impl BatonBackend {
 
     /// An admin of the workspace that owns chatbot `bot_id` (403 for agents, 404 for
     /// another workspace's chatbot). `write`: the call changes something.
-    async fn chatbot_admin(&self, request: &Parts, bot_id: &str, write: bool) -> Result<(Caller, ChatbotRecord), AppError> {
+    async fn chatbot_admin(
+        &self,
+        request: &Parts,
+        bot_id: &str,
+        write: bool,
+    ) -> Result<(Caller, ChatbotRecord), AppError> {
         let caller = self.admin(request, write, "change a chatbot's settings").await?;
         let chatbot = desks::chatbot(self.handoff.store(), &caller.workspace_id, bot_id).await?;
         Ok((caller, chatbot))
     }
 
     fn outbox(&self) -> Result<&Outbox, AppError> {
-        self.handoff.outbox().ok_or_else(|| AppError::Unavailable("help desks are not configured on this server".into()))
+        self.handoff
+            .outbox()
+            .ok_or_else(|| AppError::Unavailable("help desks are not configured on this server".into()))
     }
 }
 
@@ -187,7 +196,8 @@ impl Backend for BatonBackend {
         members::change_password(self.handoff.store(), &caller.member.id, current, new).await?;
         let session = session(request)?;
         let this = session.id().ok_or_else(|| AppError::Unauthenticated("sign in first".into()))?;
-        let ended = end_other_sessions(self.handoff.store(), &caller.member.id, &this).await.map_err(AppError::internal)?;
+        let ended =
+            end_other_sessions(self.handoff.store(), &caller.member.id, &this).await.map_err(AppError::internal)?;
         tracing::info!(member_id = %caller.member.id, other_sessions_ended = ended.len(), "password changed");
         for fingerprint in ended {
             self.handoff.signed_out(fingerprint);
@@ -197,7 +207,11 @@ impl Backend for BatonBackend {
 
     async fn counts(&self, request: &Parts) -> Result<InboxCounts, AppError> {
         let caller = self.team(request).await?;
-        self.handoff.store().count_conversations(&caller.workspace_id, &caller.member.id).await.map_err(AppError::internal)
+        self.handoff
+            .store()
+            .count_conversations(&caller.workspace_id, &caller.member.id)
+            .await
+            .map_err(AppError::internal)
     }
 
     async fn conversations(&self, request: &Parts, filter: InboxFilter) -> Result<Vec<ConversationSummary>, AppError> {
@@ -285,10 +299,19 @@ impl Backend for BatonBackend {
         let caller = self.admin(request, true, "change a chatbot's widget").await?;
         let update = widget::validate(update)?;
         let store = self.handoff.store();
-        if !store.update_widget(&caller.workspace_id, &update.bot_id, &update).await.map_err(AppError::internal)? {
+        let chatbot = desks::chatbot(store, &caller.workspace_id, &update.bot_id).await?;
+        let detail = format!("Changed the widget: title “{}”, colour {}", update.title, update.color);
+        let activity =
+            NewActivity::by(&caller.workspace_id, &caller.member, "widget_changed", detail).of_chatbot(&chatbot.id);
+        if !store
+            .update_widget(&caller.workspace_id, &update.bot_id, &update, &activity)
+            .await
+            .map_err(AppError::internal)?
+        {
             return Err(AppError::NotFound);
         }
-        let chatbot = store.chatbot_by_public_id(&update.bot_id).await.map_err(AppError::internal)?.ok_or(AppError::NotFound)?;
+        let chatbot =
+            store.chatbot_by_public_id(&update.bot_id).await.map_err(AppError::internal)?.ok_or(AppError::NotFound)?;
         tracing::info!(member_id = %caller.member.id, bot_id = %update.bot_id, "widget settings changed");
         Ok(widget::settings(&chatbot))
     }
@@ -296,7 +319,30 @@ impl Backend for BatonBackend {
     async fn chatbots(&self, request: &Parts) -> Result<Vec<ChatbotItem>, AppError> {
         let caller = self.admin(request, false, "manage chatbots").await?;
         let chatbots = self.handoff.store().chatbots_of(&caller.workspace_id).await.map_err(AppError::internal)?;
-        Ok(chatbots.into_iter().map(|c| ChatbotItem { bot_id: c.public_id, name: c.name }).collect())
+        Ok(chatbots
+            .into_iter()
+            .map(|c| ChatbotItem { archived: c.archived_at.is_some(), bot_id: c.public_id, name: c.name })
+            .collect())
+    }
+
+    async fn chatbot(&self, request: &Parts, bot_id: String) -> Result<(ChatbotDetail, WidgetSettings), AppError> {
+        let (_, chatbot) = self.chatbot_admin(request, &bot_id, false).await?;
+        Ok((chatbots::detail(&chatbot, self.site.public_url()), widget::settings(&chatbot)))
+    }
+
+    async fn create_chatbot(&self, request: &Parts, name: String) -> Result<(ChatbotDetail, WidgetSettings), AppError> {
+        let caller = self.admin(request, true, "create chatbots").await?;
+        chatbots::create(self.handoff.store(), &caller, &name, self.site.public_url()).await
+    }
+
+    async fn archive_chatbot(
+        &self,
+        request: &Parts,
+        bot_id: String,
+        archived: bool,
+    ) -> Result<(ChatbotDetail, WidgetSettings), AppError> {
+        let (caller, chatbot) = self.chatbot_admin(request, &bot_id, true).await?;
+        chatbots::archive(self.handoff.store(), &caller.member, &chatbot, archived, self.site.public_url()).await
     }
 
     async fn instructions(&self, request: &Parts, bot_id: String) -> Result<InstructionSettings, AppError> {
@@ -318,7 +364,15 @@ impl Backend for BatonBackend {
             text: checked.text,
         };
         let store = self.handoff.store();
-        store.set_instructions(&chatbot.id, &rules).await.map_err(AppError::internal)?;
+        let detail = format!(
+            "Changed the instructions: self-serve first {}, {} always-escalate and {} never-escalate phrases",
+            if rules.self_serve_first { "on" } else { "off" },
+            rules.always_escalate.len(),
+            rules.never_escalate.len(),
+        );
+        let activity = NewActivity::by(&caller.workspace_id, &caller.member, "instructions_changed", detail)
+            .of_chatbot(&chatbot.id);
+        store.set_instructions(&chatbot.id, &rules, Some(&activity)).await.map_err(AppError::internal)?;
         tracing::info!(member_id = %caller.member.id, bot_id = %chatbot.public_id, "instructions changed");
         let chatbot = store.chatbot_by_id(&chatbot.id).await.map_err(AppError::internal)?.ok_or(AppError::NotFound)?;
         Ok(instruction_settings(&chatbot))
@@ -334,7 +388,12 @@ impl Backend for BatonBackend {
         self.handoff.save_knowledge(&editor(&caller, &chatbot), entry).await
     }
 
-    async fn delete_knowledge(&self, request: &Parts, bot_id: String, entry_id: String) -> Result<Vec<Entry>, AppError> {
+    async fn delete_knowledge(
+        &self,
+        request: &Parts,
+        bot_id: String,
+        entry_id: String,
+    ) -> Result<Vec<Entry>, AppError> {
         let (caller, chatbot) = self.chatbot_admin(request, &bot_id, true).await?;
         self.handoff.delete_knowledge(&editor(&caller, &chatbot), &entry_id).await
     }
@@ -362,7 +421,7 @@ impl Backend for BatonBackend {
 
     async fn set_live_handoff(&self, request: &Parts, bot_id: String, on: bool) -> Result<Integrations, AppError> {
         let (caller, chatbot) = self.chatbot_admin(request, &bot_id, true).await?;
-        desks::set_live_handoff(self.handoff.store(), &chatbot, &caller.member.id, on).await
+        desks::set_live_handoff(self.handoff.store(), &chatbot, &caller.member, on).await
     }
 
     async fn verify_helpdesk(
@@ -384,16 +443,31 @@ impl Backend for BatonBackend {
         credentials: BTreeMap<String, String>,
     ) -> Result<Integrations, AppError> {
         let (caller, chatbot) = self.chatbot_admin(request, &bot_id, true).await?;
-        desks::connect(self.handoff.store(), self.outbox()?, &chatbot, &caller.member.id, &desk, &credentials).await
+        desks::connect(self.handoff.store(), self.outbox()?, &chatbot, &caller.member, &desk, &credentials).await
     }
 
-    async fn disconnect_helpdesk(&self, request: &Parts, bot_id: String, desk: String) -> Result<Integrations, AppError> {
+    async fn disconnect_helpdesk(
+        &self,
+        request: &Parts,
+        bot_id: String,
+        desk: String,
+    ) -> Result<Integrations, AppError> {
         let (caller, chatbot) = self.chatbot_admin(request, &bot_id, true).await?;
-        desks::disconnect(self.handoff.store(), &chatbot, &caller.member.id, &desk).await
+        desks::disconnect(self.handoff.store(), &chatbot, &caller.member, &desk).await
     }
 
-    async fn retry_helpdesk(&self, request: &Parts, bot_id: String, conversation_id: String) -> Result<Integrations, AppError> {
+    async fn retry_helpdesk(
+        &self,
+        request: &Parts,
+        bot_id: String,
+        conversation_id: String,
+    ) -> Result<Integrations, AppError> {
         let (caller, chatbot) = self.chatbot_admin(request, &bot_id, true).await?;
-        desks::retry(self.handoff.store(), self.outbox()?, &chatbot, &caller.member.id, &conversation_id).await
+        desks::retry(self.handoff.store(), self.outbox()?, &chatbot, &caller.member, &conversation_id).await
+    }
+
+    async fn activity(&self, request: &Parts, filter: ActivityFilter) -> Result<ActivityPage, AppError> {
+        let caller = self.admin(request, false, "read the workspace's activity").await?;
+        self.handoff.activity(&caller.workspace_id, filter).await
     }
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod backend;
 pub mod brain;
+pub mod chatbots;
 pub mod config;
 pub mod demo;
 pub mod handoff;

@@ -34,6 +34,7 @@ pub fn look(chatbot: &ChatbotRecord) -> WidgetLook {
         color: chatbot.color.clone(),
         color_ink: ink_for(&chatbot.color).to_owned(),
         launcher_position: chatbot.launcher_position,
+        closed: chatbot.archived_at.is_some(),
     }
 }
 

@@ -59,6 +59,16 @@ pub fn day_of(at: &str) -> String {
     }
 }
 
+/// The day and minute of a wire timestamp, "4 Dec 2026, 10:03 UTC"; empty for
+/// anything else. UTC, so the page reads the same rendered on the server and hydrated.
+pub fn moment_of(at: &str) -> String {
+    let day = day_of(at);
+    match at.get(11..16) {
+        Some(minute) if !day.is_empty() => format!("{day}, {minute} UTC"),
+        _ => String::new(),
+    }
+}
+
 /// How long since `from_ms`, in the fewest words: "just now", "4 min", "1 h 5 min", "3 d".
 pub fn waited(from_ms: i64, now_ms: i64) -> String {
     let minutes = (now_ms - from_ms).max(0) / 60_000;
@@ -78,6 +88,8 @@ mod tests {
     #[test]
     fn days_read_in_words_and_garbage_reads_as_nothing() {
         assert_eq!(day_of("2026-12-04T10:00:00Z"), "4 Dec 2026");
+        assert_eq!(moment_of("2026-12-04T09:05:59.120Z"), "4 Dec 2026, 09:05 UTC");
+        assert_eq!(moment_of("2026-12-04"), "");
         assert_eq!(day_of("2027-01-31T23:59:59.123+00:00"), "31 Jan 2027");
         assert_eq!(day_of("2026-13-04T10:00:00Z"), "");
         assert_eq!(day_of("yesterday"), "");

@@ -2,6 +2,7 @@
 //! `transition` function, and the typed live frames. Used by the server and both
 //! WASM surfaces, so every rule has exactly one home.
 
+pub mod activity;
 pub mod clock;
 pub mod conversation;
 pub mod helpdesk;

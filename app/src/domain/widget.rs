@@ -38,6 +38,9 @@ pub struct WidgetLook {
     /// Text on the brand colour: black or white, whichever reads better.
     pub color_ink: String,
     pub launcher_position: LauncherPosition,
+    /// The chatbot is archived: the widget says the chat is closed and starts nothing.
+    #[serde(default)]
+    pub closed: bool,
 }
 
 /// A brand colour as `#rrggbb` (lower-cased), from `#rgb` or `#rrggbb`.
@@ -70,6 +73,14 @@ fn contrast(a: f64, b: f64) -> f64 {
     (a.max(b) + 0.05) / (a.min(b) + 0.05)
 }
 
+/// The WCAG contrast ratio between a `#rrggbb` brand colour and its ink (4.5 or more
+/// reads well at any size); `None` for anything that is not such a colour.
+pub fn ink_contrast(color: &str) -> Option<f64> {
+    let brand = luminance(color)?;
+    let ink = if ink_for(color) == "#ffffff" { 1.0 } else { luminance("#111827")? };
+    Some(contrast(brand, ink))
+}
+
 /// The text colour for buttons and bubbles in the brand colour: white unless black
 /// contrasts better (so a pale brand colour still gets readable text).
 pub fn ink_for(color: &str) -> &'static str {
@@ -98,6 +109,15 @@ mod tests {
         assert_eq!(ink_for("#000000"), "#ffffff");
         assert_eq!(ink_for("#fde047"), "#111827");
         assert_eq!(ink_for("#ffffff"), "#111827");
+    }
+
+    #[test]
+    fn the_contrast_shown_is_the_one_the_ink_gets() {
+        assert!((ink_contrast("#000000").unwrap() - 21.0).abs() < 1e-9);
+        assert!(ink_contrast("#4338ca").unwrap() > 4.5);
+        let pale = ink_contrast("#fde047").unwrap();
+        assert!(pale > 10.0 && pale < 21.0, "dark ink on yellow: {pale}");
+        assert_eq!(ink_contrast("red"), None);
     }
 
     #[test]

@@ -7,8 +7,8 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    wire::ApiJson,
     domain::{
+        activity::ActivityPage,
         helpdesk::{Integrations, Verified},
         instructions::InstructionSettings,
         knowledge::{Entry, EntryDraft, ImportFormat, Probe},
@@ -16,6 +16,7 @@ use crate::{
         LauncherPosition, MemberView, Role,
     },
     error::AppError,
+    wire::ApiJson,
 };
 
 /// `password` is there only when Baton made it: shown once, never stored in the clear.
@@ -101,6 +102,58 @@ pub async fn update_widget(widget: WidgetSettings) -> Result<WidgetSettingsRespo
 pub struct ChatbotItem {
     pub bot_id: String,
     pub name: String,
+    /// Archived: its widget says the chat is closed.
+    #[serde(default)]
+    pub archived: bool,
+}
+
+/// A chatbot as Settings → General shows it: `embed` is the tag a website adds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatbotDetail {
+    pub bot_id: String,
+    pub name: String,
+    pub greeting: String,
+    pub archived: bool,
+    /// RFC 3339.
+    pub created_at: String,
+    pub embed: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatbotResponse {
+    pub chatbot: ChatbotDetail,
+    pub widget: WidgetSettings,
+}
+
+/// Longest chatbot name (it is the widget's title), in characters.
+pub const MAX_CHATBOT_NAME_CHARS: usize = 60;
+
+/// `POST /api/v1/settings/chatbot`: one chatbot's General and Widget settings and its
+/// embed tag. Admins only (403 otherwise); another workspace's chatbot is 404.
+#[server(prefix = "/api/v1", endpoint = "settings/chatbot", input = ApiJson)]
+pub async fn get_chatbot(bot_id: String) -> Result<ChatbotResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    let (chatbot, widget) = backend.chatbot(&request, bot_id).await?;
+    Ok(ChatbotResponse { chatbot, widget })
+}
+
+/// `POST /api/v1/settings/chatbots/create`: a new chatbot named `name`, with a public
+/// id made from it, the default look and no knowledge yet.
+#[server(prefix = "/api/v1", endpoint = "settings/chatbots/create", input = ApiJson)]
+pub async fn create_chatbot(name: String) -> Result<ChatbotResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    let (chatbot, widget) = backend.create_chatbot(&request, name).await?;
+    Ok(ChatbotResponse { chatbot, widget })
+}
+
+/// `POST /api/v1/settings/chatbots/archive`: archives a chatbot (`archived: true`: its
+/// widget says the chat is closed; its conversations stay in the Inbox) or puts it
+/// back in service. 409 when it already is as asked.
+#[server(prefix = "/api/v1", endpoint = "settings/chatbots/archive", input = ApiJson)]
+pub async fn archive_chatbot(bot_id: String, archived: bool) -> Result<ChatbotResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    let (chatbot, widget) = backend.archive_chatbot(&request, bot_id, archived).await?;
+    Ok(ChatbotResponse { chatbot, widget })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -256,4 +309,17 @@ pub struct ProbeResponse {
 pub async fn ask_knowledge(bot_id: String, question: String) -> Result<ProbeResponse, AppError> {
     let (backend, request) = crate::backend::backend()?;
     Ok(ProbeResponse { probe: backend.probe_knowledge(&request, bot_id, question).await? })
+}
+
+/// `POST /api/v1/settings/activity`: the workspace's changes, newest first, a page at a
+/// time (`before`: the previous page's `next_before`), of one chatbot (`bot_id`) or by
+/// one member (`member_id`) if given. Admins only; another workspace's ids are 404.
+#[server(prefix = "/api/v1", endpoint = "settings/activity", input = ApiJson)]
+pub async fn list_activity(
+    bot_id: Option<String>,
+    member_id: Option<String>,
+    before: Option<String>,
+) -> Result<ActivityPage, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    backend.activity(&request, crate::domain::activity::ActivityFilter { bot_id, member_id, before }).await
 }

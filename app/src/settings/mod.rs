@@ -1,10 +1,13 @@
 //! The admins' Settings page at `/settings`: sign in (the Inbox's form), pick a
 //! chatbot, then its sections in the sidebar. Agents are told it is for admins.
 
+mod activity;
 pub mod api;
+mod general;
 mod instructions;
 mod integrations;
 mod knowledge;
+mod look;
 mod team;
 
 use leptos::prelude::*;
@@ -16,14 +19,17 @@ use crate::{
     auth::api::{current_member, logout, Empty},
     browser,
     domain::{
-        helpdesk::Integrations, instructions::InstructionSettings, knowledge::Entry, team::TeamMember, MemberView,
-        Role,
+        activity::ActivityPage, helpdesk::Integrations, instructions::InstructionSettings, knowledge::Entry,
+        team::TeamMember, MemberView, Role,
     },
     error::AppError,
     inbox::LoginForm,
     layout::{AppFrame, ErrorCard},
 };
-use api::{get_instructions, get_integrations, list_chatbots, list_knowledge, list_team, ChatbotItem};
+use api::{
+    get_chatbot, get_instructions, get_integrations, list_chatbots, list_knowledge, list_team, ChatbotItem,
+    ChatbotResponse,
+};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -33,7 +39,7 @@ pub fn SettingsPage() -> impl IntoView {
     // opens the same one.
     let (asked_bot, asked_section) = use_query_map().with_untracked(|q| (q.get("bot"), q.get("section")));
     let bot = RwSignal::new(asked_bot);
-    let section = RwSignal::new(asked_section.as_deref().and_then(Section::parse).unwrap_or(Section::Integrations));
+    let section = RwSignal::new(asked_section.as_deref().and_then(Section::parse).unwrap_or(Section::General));
     // One resource for the whole page: a resource made inside a Suspense's children
     // would be made again on the server when they render a second time.
     let page = Resource::new(move || (session.get(), bot.get(), section.get()), |(_, bot, section)| load(bot, section));
@@ -61,22 +67,29 @@ pub fn SettingsPage() -> impl IntoView {
 /// workspace's. The sidebar lists them in this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum Section {
+    General,
+    Widget,
     Knowledge,
     Instructions,
     Integrations,
     Team,
+    Activity,
 }
 
-const CHATBOT_SECTIONS: [Section; 3] = [Section::Knowledge, Section::Instructions, Section::Integrations];
-const WORKSPACE_SECTIONS: [Section; 1] = [Section::Team];
+const CHATBOT_SECTIONS: [Section; 5] =
+    [Section::General, Section::Widget, Section::Knowledge, Section::Instructions, Section::Integrations];
+const WORKSPACE_SECTIONS: [Section; 2] = [Section::Team, Section::Activity];
 
 impl Section {
     fn as_str(self) -> &'static str {
         match self {
+            Section::General => "general",
+            Section::Widget => "widget",
             Section::Knowledge => "knowledge",
             Section::Instructions => "instructions",
             Section::Integrations => "integrations",
             Section::Team => "team",
+            Section::Activity => "activity",
         }
     }
 
@@ -86,10 +99,13 @@ impl Section {
 
     fn label(self) -> &'static str {
         match self {
+            Section::General => "General",
+            Section::Widget => "Widget",
             Section::Knowledge => "Knowledge",
             Section::Instructions => "Instructions",
             Section::Integrations => "Integrations",
             Section::Team => "Team",
+            Section::Activity => "Activity",
         }
     }
 }
@@ -97,20 +113,28 @@ impl Section {
 /// The chosen section, as read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 enum Shown {
+    /// `None`: the workspace has no chatbot yet (General still offers to create one).
+    General(Option<ChatbotResponse>),
+    Widget(ChatbotResponse),
     /// The chatbot's public id and its entries.
     Knowledge(String, Vec<Entry>),
     Instructions(InstructionSettings),
     Integrations(Integrations),
     Team(Vec<TeamMember>),
+    /// The first page, and the team (to filter by member).
+    Activity(ActivityPage, Vec<TeamMember>),
 }
 
 impl Shown {
     fn section(&self) -> Section {
         match self {
+            Shown::General(_) => Section::General,
+            Shown::Widget(_) => Section::Widget,
             Shown::Knowledge(..) => Section::Knowledge,
             Shown::Instructions(_) => Section::Instructions,
             Shown::Integrations(_) => Section::Integrations,
             Shown::Team(_) => Section::Team,
+            Shown::Activity(..) => Section::Activity,
         }
     }
 }
@@ -139,7 +163,11 @@ async fn load(asked: Option<String>, section: Section) -> Result<Page, AppError>
         .or_else(|| chatbots.first().map(|c| c.bot_id.clone()));
     let shown = match (section, bot.clone()) {
         (Section::Team, _) => Some(Shown::Team(list_team().await?.members)),
+        (Section::Activity, _) => Some(Shown::Activity(activity::first_page().await?, list_team().await?.members)),
+        (Section::General, None) => Some(Shown::General(None)),
         (_, None) => None,
+        (Section::General, Some(bot)) => Some(Shown::General(Some(get_chatbot(bot).await?))),
+        (Section::Widget, Some(bot)) => Some(Shown::Widget(get_chatbot(bot).await?)),
         (Section::Integrations, Some(bot)) => Some(Shown::Integrations(get_integrations(bot).await?.integrations)),
         (Section::Knowledge, Some(bot)) => {
             let entries = list_knowledge(bot.clone()).await?.entries;
@@ -201,14 +229,24 @@ fn Console(
     let current = shown.as_ref().map_or_else(|| section.get_untracked(), Shown::section);
     let picker = NodeRef::<leptos::html::Select>::new();
     let picked = chosen.clone().unwrap_or_default();
-    let options = chatbots
-        .into_iter()
-        .map(|c| {
-            let selected = c.bot_id == picked;
-            let label = format!("{} ({})", c.name, c.bot_id);
-            view! { <option value=c.bot_id selected=selected>{label}</option> }
-        })
-        .collect_view();
+    let all_chatbots = chatbots.clone();
+    // The picker's list: General renames, archives and creates chatbots in it.
+    let bots = RwSignal::new(chatbots);
+    let chosen_id = picked.clone();
+    let options = move || {
+        bots.get()
+            .into_iter()
+            .map(|c| {
+                let selected = c.bot_id == chosen_id;
+                let archived = if c.archived { ", archived" } else { "" };
+                let label = format!("{} ({}{archived})", c.name, c.bot_id);
+                view! { <option value=c.bot_id selected=selected>{label}</option> }
+            })
+            .collect_view()
+    };
+    let open = Callback::new(move |bot_id: String| {
+        go(Some(bot_id), Section::General);
+    });
     let links = move |sections: &[Section]| {
         sections
             .iter()
@@ -234,12 +272,17 @@ fn Console(
     };
     let (chatbot_links, workspace_links) = (links(&CHATBOT_SECTIONS), links(&WORKSPACE_SECTIONS));
     let body = match shown {
+        Some(Shown::General(current)) => view! { <general::General current chatbots=bots dirty open/> }.into_any(),
+        Some(Shown::Widget(current)) => view! { <look::Look current dirty/> }.into_any(),
         Some(Shown::Integrations(integrations)) => view! { <integrations::Integrations integrations/> }.into_any(),
         Some(Shown::Knowledge(bot_id, entries)) => view! { <knowledge::Knowledge bot_id entries dirty/> }.into_any(),
         Some(Shown::Instructions(settings)) => view! { <instructions::Instructions settings dirty/> }.into_any(),
         Some(Shown::Team(members)) => {
             let me = member.clone();
             view! { <team::Team members me dirty/> }.into_any()
+        }
+        Some(Shown::Activity(first, members)) => {
+            view! { <activity::Activity first chatbots=all_chatbots members/> }.into_any()
         }
         None => view! { <p>"This workspace has no chatbot yet."</p> }.into_any(),
     };
@@ -252,7 +295,7 @@ fn Console(
                     id="settings-bot"
                     node_ref=picker
                     on:change=move |ev| {
-                        let to = if current == Section::Team { Section::Integrations } else { current };
+                        let to = if WORKSPACE_SECTIONS.contains(&current) { Section::Integrations } else { current };
                         if !go(Some(event_target_value(&ev)), to) {
                             if let Some(select) = picker.get_untracked() {
                                 select.set_value(&picked);

@@ -94,6 +94,7 @@ fn Widget(look: WidgetLook) -> impl IntoView {
     let brand = format!("--brand: {}; --brand-ink: {};", look.color, look.color_ink);
     let initial = look.title.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default();
     let greeting = look.greeting.clone();
+    let closed = look.closed;
     let list = NodeRef::<leptos::html::Ol>::new();
     let follow = follow_newest(list, move || {
         chat.messages.track();
@@ -114,7 +115,9 @@ fn Widget(look: WidgetLook) -> impl IntoView {
                 <div class="widget-avatar" aria-hidden="true">{initial}</div>
                 <div class="widget-heading">
                     <h1 class="widget-title">{look.title.clone()}</h1>
-                    <p class="widget-subtitle">{move || subtitle(chat.state.get())}</p>
+                    <p class="widget-subtitle">
+                        {move || if closed { "Chat closed" } else { subtitle(chat.state.get()) }}
+                    </p>
                 </div>
                 <Show when=move || chat.embedded.get()>
                     <button type="button" class="widget-close" aria-label="Close chat" on:click=move |_| {
@@ -154,9 +157,21 @@ fn Widget(look: WidgetLook) -> impl IntoView {
             <p class="typing" aria-live="polite">{typing}</p>
             <p class="notice" role="status">{move || chat.notice.get()}</p>
             <p class="connection" role="status">{connection}</p>
-            <Show when=ended fallback=move || view! { <Composer chat/> }>
-                <Ended chat/>
-            </Show>
+            {if closed {
+                view! {
+                    <div class="ended" role="status">
+                        <p>"This chat is closed: the team no longer takes conversations here."</p>
+                    </div>
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <Show when=ended fallback=move || view! { <Composer chat/> }>
+                        <Ended chat/>
+                    </Show>
+                }
+                    .into_any()
+            }}
         </div>
     }
 }

@@ -129,6 +129,8 @@ pub fn demo_chatbot() -> ChatbotRecord {
         color: "#4338ca".into(),
         launcher_position: Default::default(),
         allowed_origins: "*".into(),
+        archived_at: None,
+        created_at: 0,
     }
 }
 

@@ -3,11 +3,12 @@
 //! history), `bot` (the AI's turn and the email step, with `escalation`), `team`
 //! (list, claim, reply, note, suggest, resolve), `roster` (a member leaving the team).
 
+mod activity;
 mod bot;
 mod engine;
+pub mod escalation;
 pub mod knowledge;
 mod roster;
-pub mod escalation;
 pub mod route;
 mod team;
 mod visitor;

@@ -27,6 +27,11 @@ use crate::{
 
 /// How many messages a conversation's history call returns at most.
 const HISTORY_PAGE: i64 = 1000;
+/// What a visitor of an archived chatbot is told (409).
+fn closed() -> AppError {
+    AppError::Conflict("this chat is closed: the team no longer takes conversations here".into())
+}
+
 /// Longest visitor name, in characters.
 const MAX_NAME_CHARS: usize = 100;
 
@@ -49,6 +54,9 @@ impl Handoff {
             .await
             .map_err(AppError::internal)?
             .ok_or(AppError::NotFound)?;
+        if chatbot.archived_at.is_some() {
+            return Err(closed());
+        }
         self.limits.starts_per_chatbot.check(&chatbot.id)?;
         let name = DisplayName::parse_optional(name.as_deref(), MAX_NAME_CHARS, "the name")?;
         let visitor = Visitor { name: name.map(DisplayName::into_inner), email: clean_email(email)? };
@@ -123,6 +131,10 @@ impl Handoff {
         text: &str,
     ) -> Result<Message, AppError> {
         let conversation = self.visitor_conversation(token, conversation_id).await?;
+        let chatbot = self.store.chatbot_by_id(&conversation.chatbot_id).await.map_err(AppError::internal)?;
+        if chatbot.is_none_or(|c| c.archived_at.is_some()) {
+            return Err(closed());
+        }
         let client_id = ClientId::parse(client_id)?;
         let text = MessageText::parse(text)?;
         let pending = Pending {

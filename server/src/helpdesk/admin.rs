@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use app::{
     domain::{
         helpdesk::{Desk, DeskCard, Dispatch, Integrations, LastDispatch, Verified, PRIORITY},
-        ConversationSummary, StateKind,
+        ConversationSummary, MemberView, StateKind,
     },
     AppError,
 };
@@ -17,6 +17,7 @@ use super::{connector, outbox::Outbox, Form};
 use crate::{
     handoff::route::{route, Route},
     store::{
+        activity::NewActivity,
         conversations::ChatbotRecord,
         helpdesks::{connection_context, ConnectionRecord},
         now_ms, rfc3339, Store,
@@ -107,7 +108,7 @@ pub async fn connect(
     store: &Store,
     outbox: &Outbox,
     chatbot: &ChatbotRecord,
-    member_id: &str,
+    by: &MemberView,
     desk: &str,
     credentials: &BTreeMap<String, String>,
 ) -> Result<Integrations, AppError> {
@@ -118,38 +119,44 @@ pub async fn connect(
         account: verified.account,
         secret_hint: form.secret_hint(),
         sealed: outbox.vault().seal(&form.to_json(), &connection_context(&chatbot.id, form.desk)),
-        connected_by: member_id.to_owned(),
+        connected_by: by.id.clone(),
         connected_at: now_ms(),
     };
-    store.save_connection(&record).await.map_err(AppError::internal)?;
-    tracing::info!(member_id, bot_id = %chatbot.public_id, desk = form.desk.as_str(), "help desk connected");
+    let detail = format!("Connected {} ({})", form.desk.label(), record.account);
+    let activity = NewActivity::by(&chatbot.workspace_id, by, "helpdesk_connected", detail).of_chatbot(&chatbot.id);
+    store.save_connection(&record, &activity).await.map_err(AppError::internal)?;
+    tracing::info!(member_id = %by.id, bot_id = %chatbot.public_id, desk = form.desk.as_str(), "help desk connected");
     integrations(store, chatbot).await
 }
 
 pub async fn disconnect(
     store: &Store,
     chatbot: &ChatbotRecord,
-    member_id: &str,
+    by: &MemberView,
     desk: &str,
 ) -> Result<Integrations, AppError> {
     let desk = desk_of(desk)?;
-    if !store.delete_connection(&chatbot.id, desk).await.map_err(AppError::internal)? {
+    let detail = format!("Disconnected {}", desk.label());
+    let activity = NewActivity::by(&chatbot.workspace_id, by, "helpdesk_disconnected", detail).of_chatbot(&chatbot.id);
+    if !store.delete_connection(&chatbot.id, desk, &activity).await.map_err(AppError::internal)? {
         return Err(AppError::Conflict(format!("{} is not connected", desk.label())));
     }
-    tracing::info!(member_id, bot_id = %chatbot.public_id, desk = desk.as_str(), "help desk disconnected");
+    tracing::info!(member_id = %by.id, bot_id = %chatbot.public_id, desk = desk.as_str(), "help desk disconnected");
     integrations(store, chatbot).await
 }
 
 pub async fn set_live_handoff(
     store: &Store,
     chatbot: &ChatbotRecord,
-    member_id: &str,
+    by: &MemberView,
     on: bool,
 ) -> Result<Integrations, AppError> {
-    if !store.set_live_handoff(&chatbot.workspace_id, &chatbot.public_id, on).await.map_err(AppError::internal)? {
+    let detail = format!("Turned Live Agent Handoff {}", if on { "on" } else { "off" });
+    let activity = NewActivity::by(&chatbot.workspace_id, by, "live_handoff_changed", detail).of_chatbot(&chatbot.id);
+    if !store.set_live_handoff(&chatbot.id, on, &activity).await.map_err(AppError::internal)? {
         return Err(AppError::NotFound);
     }
-    tracing::info!(member_id, bot_id = %chatbot.public_id, on, "live agent handoff changed");
+    tracing::info!(member_id = %by.id, bot_id = %chatbot.public_id, on, "live agent handoff changed");
     let chatbot = store.chatbot_by_id(&chatbot.id).await.map_err(AppError::internal)?.ok_or(AppError::NotFound)?;
     integrations(store, &chatbot).await
 }
@@ -159,15 +166,17 @@ pub async fn retry(
     store: &Store,
     outbox: &Outbox,
     chatbot: &ChatbotRecord,
-    member_id: &str,
+    by: &MemberView,
     conversation_id: &str,
 ) -> Result<Integrations, AppError> {
     let row = store.outbox_of_conversation(conversation_id).await.map_err(AppError::internal)?;
     let row = row.filter(|r| r.chatbot_id == chatbot.id).ok_or(AppError::NotFound)?;
-    if !store.outbox_requeue(&row.id, now_ms()).await.map_err(AppError::internal)? {
+    let detail = format!("Sent conversation {conversation_id} to {} again after it failed", row.desk.label());
+    let activity = NewActivity::by(&chatbot.workspace_id, by, "handoff_retried", detail).of_chatbot(&chatbot.id);
+    if !store.outbox_requeue(&row.id, now_ms(), &activity).await.map_err(AppError::internal)? {
         return Err(AppError::Conflict("this handoff has not failed: there is nothing to retry".into()));
     }
-    tracing::info!(member_id, bot_id = %chatbot.public_id, conversation_id, "help-desk dispatch retried");
+    tracing::info!(member_id = %by.id, bot_id = %chatbot.public_id, conversation_id, "help-desk dispatch retried");
     outbox.wake();
     integrations(store, chatbot).await
 }

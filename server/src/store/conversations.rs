@@ -9,7 +9,7 @@ use app::domain::{
 use app::inbox::api::{InboxCounts, InboxFilter};
 use sqlx::{any::AnyRow, Any, Row, Transaction};
 
-use super::{knowledge::Instructions, new_id, now_ms, rfc3339, Store};
+use super::{activity::NewActivity, knowledge::Instructions, new_id, now_ms, rfc3339, Store};
 
 pub type Tx = Transaction<'static, Any>;
 
@@ -28,6 +28,9 @@ pub struct ChatbotRecord {
     pub launcher_position: LauncherPosition,
     /// Space-separated origins that may frame the widget; `*` for any; empty for Baton's own.
     pub allowed_origins: String,
+    /// When an admin archived it: its widget then says the chat is closed.
+    pub archived_at: Option<i64>,
+    pub created_at: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -154,12 +157,14 @@ fn chatbot_from_row(row: &AnyRow) -> Result<ChatbotRecord, sqlx::Error> {
         launcher_position: LauncherPosition::parse(&row.try_get::<String, _>("launcher_position")?)
             .ok_or_else(|| corrupt("launcher_position"))?,
         allowed_origins: row.try_get("allowed_origins")?,
+        archived_at: row.try_get("archived_at")?,
+        created_at: row.try_get("created_at")?,
     })
 }
 
 const CHATBOT_SELECT: &str = "SELECT id, workspace_id, public_id, name, greeting, live_handoff, knowledge_revision, \
-     self_serve_first, always_escalate, never_escalate, instructions, color, launcher_position, allowed_origins \
-     FROM chatbots";
+     self_serve_first, always_escalate, never_escalate, instructions, color, launcher_position, allowed_origins, \
+     archived_at, created_at FROM chatbots";
 
 impl Store {
     /// The chatbot a website's embed tag names (`bot_id`).
@@ -169,28 +174,68 @@ impl Store {
         row.as_ref().map(chatbot_from_row).transpose()
     }
 
-    /// Stores a chatbot's widget settings (already validated); false when the workspace
-    /// has no chatbot `public_id`.
+    /// Stores a chatbot's widget settings (already validated) with the activity row
+    /// that records it; false when the workspace has no chatbot `public_id`.
     pub async fn update_widget(
         &self,
         workspace_id: &str,
         public_id: &str,
         widget: &app::settings::api::WidgetSettings,
+        activity: &NewActivity<'_>,
     ) -> Result<bool, sqlx::Error> {
-        let updated = sqlx::query(
-            "UPDATE chatbots SET name = $1, greeting = $2, color = $3, launcher_position = $4, allowed_origins = $5 \
-             WHERE workspace_id = $6 AND public_id = $7",
-        )
-        .bind(&widget.title)
-        .bind(&widget.greeting)
-        .bind(&widget.color)
-        .bind(widget.launcher_position.as_str())
-        .bind(widget.allowed_origins.join(" "))
-        .bind(workspace_id)
-        .bind(public_id)
-        .execute(self.pool())
-        .await?;
-        Ok(updated.rows_affected() == 1)
+        let sql = "UPDATE chatbots SET name = $1, greeting = $2, color = $3, launcher_position = $4, \
+                   allowed_origins = $5 WHERE workspace_id = $6 AND public_id = $7";
+        let origins = widget.allowed_origins.join(" ");
+        Ok(self
+            .write_logged(
+                sql,
+                |q| {
+                    q.bind(&widget.title)
+                        .bind(&widget.greeting)
+                        .bind(&widget.color)
+                        .bind(widget.launcher_position.as_str())
+                        .bind(origins)
+                        .bind(workspace_id)
+                        .bind(public_id)
+                },
+                Some(activity),
+            )
+            .await?
+            == 1)
+    }
+
+    /// Adds a chatbot with the activity row that records it, unless the workspace
+    /// already has `max` (then false, and nothing is written).
+    pub async fn create_chatbot(
+        &self,
+        new: NewChatbot<'_>,
+        max: i64,
+        activity: &NewActivity<'_>,
+    ) -> Result<bool, sqlx::Error> {
+        let mut tx = self.begin_write().await?;
+        let (held,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM chatbots WHERE workspace_id = $1")
+            .bind(new.workspace_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if held >= max {
+            return Ok(false);
+        }
+        insert_chatbot(&mut tx, new).await?;
+        super::activity::insert_activity(&mut tx, activity).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Archives a chatbot (`Some(when)`) or puts it back in service (`None`), with the
+    /// activity row that records it; false when nothing changed.
+    pub async fn set_archived(
+        &self,
+        chatbot_id: &str,
+        archived_at: Option<i64>,
+        activity: &NewActivity<'_>,
+    ) -> Result<bool, sqlx::Error> {
+        let sql = "UPDATE chatbots SET archived_at = $2 WHERE id = $1 AND (archived_at IS NULL) <> ($2 IS NULL)";
+        Ok(self.write_logged(sql, |q| q.bind(chatbot_id).bind(archived_at), Some(activity)).await? == 1)
     }
 
     /// A workspace's chatbots, oldest first.

@@ -4,7 +4,11 @@
 use app::domain::helpdesk::Desk;
 use sqlx::{any::AnyRow, Row};
 
-use super::{conversations::Tx, Store};
+use super::{
+    activity::{NewActivity, Query},
+    conversations::Tx,
+    Store,
+};
 
 /// One connected desk. `sealed` opens only with the server key and this chatbot
 /// and desk as context (`connection_context`).
@@ -169,12 +173,16 @@ impl Store {
     }
 
     /// Connects a desk, or replaces what it was connected with.
-    pub async fn save_connection(&self, record: &ConnectionRecord) -> Result<(), sqlx::Error> {
+    pub async fn save_connection<'q>(
+        &self,
+        record: &'q ConnectionRecord,
+        activity: &NewActivity<'_>,
+    ) -> Result<(), sqlx::Error> {
         let sql = "INSERT INTO helpdesk_connections (chatbot_id, desk, account, secret_hint, sealed, connected_by, \
                    connected_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (chatbot_id, desk) DO UPDATE SET \
                    account = excluded.account, secret_hint = excluded.secret_hint, sealed = excluded.sealed, \
                    connected_by = excluded.connected_by, connected_at = excluded.connected_at";
-        self.write_one(sql, |q| {
+        let bind = |q: Query<'q>| {
             q.bind(&record.chatbot_id)
                 .bind(record.desk.as_str())
                 .bind(&record.account)
@@ -182,15 +190,19 @@ impl Store {
                 .bind(&record.sealed)
                 .bind(&record.connected_by)
                 .bind(record.connected_at)
-        })
-        .await
-        .map(drop)
+        };
+        self.write_logged(sql, bind, Some(activity)).await.map(drop)
     }
 
     /// Whether there was a connection to delete.
-    pub async fn delete_connection(&self, chatbot_id: &str, desk: Desk) -> Result<bool, sqlx::Error> {
+    pub async fn delete_connection(
+        &self,
+        chatbot_id: &str,
+        desk: Desk,
+        activity: &NewActivity<'_>,
+    ) -> Result<bool, sqlx::Error> {
         let sql = "DELETE FROM helpdesk_connections WHERE chatbot_id = $1 AND desk = $2";
-        Ok(self.write_one(sql, |q| q.bind(chatbot_id).bind(desk.as_str())).await? > 0)
+        Ok(self.write_logged(sql, |q| q.bind(chatbot_id).bind(desk.as_str()), Some(activity)).await? > 0)
     }
 
     /// Pending rows due by `now` that no live lease holds, oldest first.
@@ -230,25 +242,16 @@ impl Store {
     }
 
     /// An admin's Retry: a failed row is due again now. Whether there was one.
-    pub async fn outbox_requeue(&self, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    pub async fn outbox_requeue(&self, id: &str, now: i64, activity: &NewActivity<'_>) -> Result<bool, sqlx::Error> {
         let sql =
             "UPDATE helpdesk_outbox SET status = 'pending', attempts = 0, next_attempt_at = $2, lease_until = 0, \
                    updated_at = $2 WHERE id = $1 AND status = 'failed'";
-        Ok(self.write_one(sql, |q| q.bind(id).bind(now)).await? == 1)
+        Ok(self.write_logged(sql, |q| q.bind(id).bind(now), Some(activity)).await? == 1)
     }
 
     /// One statement in its own write transaction; the number of rows it changed.
-    async fn write_one<'q>(
-        &self,
-        sql: &'q str,
-        bind: impl FnOnce(
-            sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-        ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    ) -> Result<u64, sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        let done = bind(sqlx::query(sql)).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(done.rows_affected())
+    async fn write_one<'q>(&self, sql: &'q str, bind: impl FnOnce(Query<'q>) -> Query<'q>) -> Result<u64, sqlx::Error> {
+        self.write_logged(sql, bind, None).await
     }
 
     /// The newest dispatch of a conversation, if it went to a desk.
@@ -288,9 +291,14 @@ impl Store {
 
     /// Turns a chatbot's Live Agent Handoff on or off; false when the workspace has no
     /// chatbot `public_id`.
-    pub async fn set_live_handoff(&self, workspace_id: &str, public_id: &str, on: bool) -> Result<bool, sqlx::Error> {
-        let sql = "UPDATE chatbots SET live_handoff = $1 WHERE workspace_id = $2 AND public_id = $3";
-        Ok(self.write_one(sql, |q| q.bind(i32::from(on)).bind(workspace_id).bind(public_id)).await? == 1)
+    pub async fn set_live_handoff(
+        &self,
+        chatbot_id: &str,
+        on: bool,
+        activity: &NewActivity<'_>,
+    ) -> Result<bool, sqlx::Error> {
+        let sql = "UPDATE chatbots SET live_handoff = $1 WHERE id = $2";
+        Ok(self.write_logged(sql, |q| q.bind(i32::from(on)).bind(chatbot_id), Some(activity)).await? == 1)
     }
 
     /// On SQLite no other instance can be sending: leases left by a crash go at start.

@@ -174,20 +174,29 @@ impl Store {
         tx.commit().await
     }
 
-    pub async fn set_instructions(&self, chatbot_id: &str, instructions: &Instructions) -> Result<(), sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE chatbots SET self_serve_first = $2, always_escalate = $3, never_escalate = $4, instructions = $5 \
-             WHERE id = $1",
+    /// Stores a chatbot's instructions, with the activity row that records the change
+    /// when there is one.
+    pub async fn set_instructions(
+        &self,
+        chatbot_id: &str,
+        instructions: &Instructions,
+        activity: Option<&NewActivity<'_>>,
+    ) -> Result<(), sqlx::Error> {
+        let sql = "UPDATE chatbots SET self_serve_first = $2, always_escalate = $3, never_escalate = $4, \
+                   instructions = $5 WHERE id = $1";
+        self.write_logged(
+            sql,
+            |q| {
+                q.bind(chatbot_id)
+                    .bind(i32::from(instructions.self_serve_first))
+                    .bind(instructions.always_escalate.join("\n"))
+                    .bind(instructions.never_escalate.join("\n"))
+                    .bind(&instructions.text)
+            },
+            activity,
         )
-        .bind(chatbot_id)
-        .bind(i32::from(instructions.self_serve_first))
-        .bind(instructions.always_escalate.join("\n"))
-        .bind(instructions.never_escalate.join("\n"))
-        .bind(&instructions.text)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await
+        .await
+        .map(drop)
     }
 }
 

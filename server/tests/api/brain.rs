@@ -44,7 +44,7 @@ async fn self_serve_first_offers_the_best_answer_once_before_handing_over(db: Db
     let store = inspect(&database).await;
     let chatbot = store.chatbot_by_public_id("demo").await.unwrap().unwrap();
     let rules = Instructions { self_serve_first: true, ..Default::default() };
-    store.set_instructions(&chatbot.id, &rules).await.unwrap();
+    store.set_instructions(&chatbot.id, &rules, None).await.unwrap();
 
     let chat = app.start_chat_with_email("kim@example.com").await;
     let history = say(&app, &chat, "s1", "I cancelled my subscription but I was still charged this month").await;
@@ -72,7 +72,7 @@ async fn always_and_never_escalate_phrases_are_honoured(db: Db) {
         never_escalate: vec!["pricing".into()],
         ..Default::default()
     };
-    store.set_instructions(&chatbot.id, &rules).await.unwrap();
+    store.set_instructions(&chatbot.id, &rules, None).await.unwrap();
 
     // "Never" wins over an explicit request: the bot answers instead.
     let chat = app.start_chat_with_email("ana@example.com").await;

@@ -4,7 +4,9 @@
 mod helpers;
 
 mod accounts;
+mod activity;
 mod brain;
+mod chatbots;
 mod contract;
 mod durability;
 mod embed;
