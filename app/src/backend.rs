@@ -14,6 +14,8 @@ use crate::{
     domain::helpdesk::{Integrations, Verified},
     domain::instructions::InstructionSettings,
     domain::knowledge::{Entry, EntryDraft, ImportFormat, Probe},
+    domain::model::{ModelCheck, ModelDraft, ModelSettings, ModelTested},
+    domain::playground::{PlaygroundRequest, PlaygroundTurn},
     domain::{
         team::{Password, TeamMember},
         ConversationSummary, MemberView, Message, Note, Role, WidgetLook,
@@ -115,6 +117,10 @@ pub trait Backend: Send + Sync + 'static {
         text: String,
     ) -> Result<(usize, Vec<Entry>), AppError>;
     async fn probe_knowledge(&self, request: &Parts, bot_id: String, question: String) -> Result<Probe, AppError>;
+    async fn model(&self, request: &Parts, bot_id: String) -> Result<ModelSettings, AppError>;
+    async fn save_model(&self, request: &Parts, draft: ModelDraft) -> Result<ModelSettings, AppError>;
+    async fn test_model(&self, request: &Parts, check: ModelCheck) -> Result<ModelTested, AppError>;
+    async fn playground(&self, request: &Parts, turn: PlaygroundRequest) -> Result<PlaygroundTurn, AppError>;
     async fn integrations(&self, request: &Parts, bot_id: String) -> Result<Integrations, AppError>;
     async fn set_live_handoff(&self, request: &Parts, bot_id: String, on: bool) -> Result<Integrations, AppError>;
     async fn verify_helpdesk(

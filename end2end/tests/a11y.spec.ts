@@ -64,4 +64,21 @@ test("an admin's Settings with a Connect form open has no serious accessibility 
   await openHydrated(page, '/settings?section=activity');
   await expect(page.getByRole('heading', { name: 'Activity', exact: true })).toBeVisible();
   await expectAccessible(page, 'Settings → Activity');
+  await openHydrated(page, '/settings?bot=demo&section=general');
+  await expect(page.getByRole('heading', { name: 'General', exact: true })).toBeVisible();
+  await expectAccessible(page, 'Settings → General');
+  await openHydrated(page, '/settings?bot=demo&section=widget');
+  await expect(page.getByRole('heading', { name: 'Widget', exact: true })).toBeVisible();
+  await expectAccessible(page, 'Settings → Widget with its preview');
+  await openHydrated(page, '/settings?bot=demo&section=model');
+  // The endpoint's fields, shown but not saved: the a11y run changes nothing.
+  await page.getByLabel('An OpenAI-compatible endpoint').check();
+  await expect(page.getByLabel('Base URL')).toBeVisible();
+  await expectAccessible(page, 'Settings → AI model with the endpoint form');
+  // The Playground stores nothing, so one turn there changes nothing either.
+  await openHydrated(page, '/settings?bot=demo&section=playground');
+  await page.getByLabel('Message', { exact: true }).fill('I want a person');
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Turn 1: Ask for the email' })).toBeVisible();
+  await expectAccessible(page, 'Settings → Playground after a turn');
 });

@@ -3,7 +3,11 @@
 // that the very next visitor message follows; leaving a section with unsaved edits
 // asks first; Team adds an agent (who is then refused Settings), keeps the last
 // admin one, and removes a member; Knowledge adds, imports, answers and deletes;
-// Activity lists what was just done.
+// Activity lists what was just done; General and Widget create, colour and archive
+// a chatbot; AI model tests and saves a chatbot's own endpoint, which then answers;
+// the Playground answers, asks for the email, stores nothing and follows a new phrase.
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
 import { Page } from '@playwright/test';
 import { test, expect, openHydrated, collectErrors } from './fixtures';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, Baton, startBaton } from '../baton';
@@ -249,4 +253,171 @@ test('General creates a chatbot, whose Widget section saves a colour, and archiv
   await expect(visitor.getByLabel('Message')).toHaveCount(0);
   await visitor.close();
   expect(errors, 'the widget logged errors').toEqual([]);
+});
+
+/** A local OpenAI-compatible endpoint: answers `reply` to the key `key`, 401 to any other. */
+async function fakeModel(key: string, reply: string) {
+  const seen: string[] = [];
+  const server = http.createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', () => {
+      seen.push(body);
+      response.setHeader('content-type', 'application/json');
+      if (request.headers.authorization !== `Bearer ${key}`) {
+        response.statusCode = 401;
+        response.end(JSON.stringify({ error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } }));
+        return;
+      }
+      const asked = JSON.parse(body).messages.at(-1).content as string;
+      const content = asked.startsWith('Reply with the single word OK') ? 'OK' : reply;
+      response.end(JSON.stringify({
+        id: 'chatcmpl-e2e', object: 'chat.completion', created: 1700000000, model: 'e2e-model',
+        choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+      }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { baseUrl: `http://127.0.0.1:${port}/v1`, seen, close: () => new Promise((r) => server.close(r)) };
+}
+
+test("AI model: a chatbot's own endpoint is tested, saved with a write-only key, and answers its visitors", async ({
+  page,
+  browser,
+  allowConsoleError,
+}) => {
+  allowConsoleError(/status of 422 .*\/api\/v1\/settings\/model\/test\)$/);
+  const model = await fakeModel('sk-e2e-0123456789wxyz', 'Hello from the chatbot’s own model.');
+  await signedIn(page, '/settings?section=general');
+  const created = await page.request.post(`${baton.url}/api/v1/settings/chatbots/create`, { data: { name: 'Model Bot' } });
+  expect(created.ok()).toBeTruthy();
+  const botId = (await created.json()).chatbot.bot_id as string;
+
+  await openHydrated(page, `${baton.url}/settings?bot=${botId}&section=model`);
+  await expect(page.getByRole('heading', { name: 'AI model', exact: true })).toBeVisible();
+  await expect(page.getByLabel(/^The server's default: the built-in AI/)).toBeChecked();
+  await page.getByLabel('An OpenAI-compatible endpoint').check();
+  await page.getByLabel('Base URL').fill(model.baseUrl);
+  await page.getByLabel('Model', { exact: true }).fill('e2e-model');
+  await page.getByLabel('API key').fill('sk-e2e-wrong-key-0000');
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'The test failed' })).toContainText('refused the API key');
+
+  await page.getByLabel('API key').fill('sk-e2e-0123456789wxyz');
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await expect(page.locator('.tested')).toContainText('Connected: e2e-model answered “OK”');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page.locator('.model-form .form-actions [role="status"]')).toHaveText('Saved');
+  await expect(page.getByLabel('API key')).toHaveValue('');
+  await expect(page.locator('#model-key-hint')).toContainText('A key ending wxyz is stored');
+
+  // The server renders what was saved, without the key.
+  await openHydrated(page, `${baton.url}/settings?bot=${botId}&section=model`);
+  await expect(page.getByLabel('An OpenAI-compatible endpoint')).toBeChecked();
+  await expect(page.getByLabel('Base URL')).toHaveValue(model.baseUrl);
+  expect(await page.content()).not.toContain('0123456789wxyz');
+
+  const visitor = await browser.newPage();
+  const errors = collectErrors(visitor);
+  await openHydrated(visitor, `${baton.url}/widget/${botId}`);
+  const box = visitor.getByLabel('Message');
+  await box.fill('What can you do for me?');
+  await box.press('Enter');
+  await expect(visitor.getByText('Hello from the chatbot’s own model.')).toBeVisible();
+  await visitor.close();
+  expect(errors, 'the widget logged errors').toEqual([]);
+  await model.close();
+});
+
+test('Playground: knowledge answers, a request for a person asks for the email, nothing reaches the Inbox, and a new phrase applies without a reload', async ({
+  page,
+}) => {
+  await signedIn(page, '/settings?section=general');
+  const created = await page.request.post(`${baton.url}/api/v1/settings/chatbots/create`, {
+    data: { name: 'Playground Bot' },
+  });
+  expect(created.ok()).toBeTruthy();
+  const botId = (await created.json()).chatbot.bot_id as string;
+  const saved = await page.request.post(`${baton.url}/api/v1/settings/knowledge/save`, {
+    data: {
+      bot_id: botId,
+      entry: { kind: 'qa', title: 'How long is the Flumox warranty?', body: 'Every Flumox carries a 9-year warranty.' },
+    },
+  });
+  expect(saved.ok()).toBeTruthy();
+
+  const counts = async () => {
+    const answer = await page.request.post(`${baton.url}/api/v1/inbox/counts`, { data: {} });
+    expect(answer.ok()).toBeTruthy();
+    return answer.json();
+  };
+  const before = await counts();
+
+  await openHydrated(page, `${baton.url}/settings?bot=${botId}&section=playground`);
+  await expect(page.getByRole('heading', { name: 'Playground', exact: true })).toBeVisible();
+  const chat = page.getByRole('region', { name: 'Playground chat' });
+  const why = page.getByRole('region', { name: 'Why the bot did it' });
+  await expect(why).toContainText('Send a message');
+  const send = async (text: string) => {
+    await page.getByLabel('Message', { exact: true }).fill(text);
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+  };
+
+  await send('how long is the warranty on a flumox?');
+  const turn1 = why.getByRole('listitem', { name: 'Turn 1' });
+  await expect(turn1.getByRole('heading')).toHaveText('Turn 1: Answer');
+  await expect(turn1).toContainText('Answers from “How long is the Flumox warranty?”');
+  await expect(chat.locator('.line.bot').last()).toContainText('Every Flumox carries a 9-year warranty.');
+
+  await send('I want a person');
+  const turn2 = why.getByRole('listitem', { name: 'Turn 2' });
+  await expect(turn2.getByRole('heading')).toHaveText('Turn 2: Ask for the email');
+  await expect(turn2.locator('[data-reason]')).toHaveText('Reason: Asked for a person explicit_request');
+  await expect(turn2.locator('[data-signal="explicit_request"]')).toBeVisible();
+  await expect(chat.locator('.line.bot').last()).toContainText('email');
+
+  await send('not an email');
+  await expect(why.getByRole('listitem', { name: 'Turn 3' }).getByRole('heading')).toHaveText(
+    'Turn 3: Ask for the email again',
+  );
+  await send('pat@example.com');
+  await expect(why.getByRole('listitem', { name: 'Turn 4' }).getByRole('heading')).toHaveText(
+    'Turn 4: Hand over to a person',
+  );
+  await expect(chat.getByRole('status')).toContainText('Here a person would take over');
+  await expect(page.getByLabel('Message', { exact: true })).toBeDisabled();
+
+  // Nothing of it exists for the team.
+  const listed = await page.request.post(`${baton.url}/api/v1/inbox/conversations`, { data: { filter: 'all' } });
+  expect(listed.ok()).toBeTruthy();
+  const conversations = (await listed.json()).conversations as { bot_id: string }[];
+  expect(conversations.filter((c) => c.bot_id === botId)).toEqual([]);
+  expect(await counts(), 'the Inbox counts did not move').toEqual(before);
+
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await expect(why).toContainText('Send a message');
+  await expect(chat.locator('.line')).toHaveCount(1);
+  await expect(page.getByLabel('Message', { exact: true })).toBeEnabled();
+
+  // Before the phrase, a shipping question is the bot's to answer (it does not know).
+  await send('Do you ship the Flumox to Canada?');
+  await expect(why.getByRole('listitem', { name: 'Turn 1' }).getByRole('heading')).toHaveText(
+    /^Turn 1: (Answer|Don't know)$/,
+  );
+
+  // An always-escalate phrase saved in another tab: the very next Playground turn follows it.
+  await page.evaluate(() => ((window as unknown as { stillHere: boolean }).stillHere = true));
+  const other = await page.context().newPage();
+  await openHydrated(other, `${baton.url}/settings?bot=${botId}&section=instructions`);
+  await other.getByLabel('Always hand over when a message contains').fill('canada');
+  await other.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(other.locator('.instructions-form [role="status"]')).toHaveText('Saved');
+  await other.close();
+
+  await send('Do you ship the Flumox to Canada?');
+  const turn2again = why.getByRole('listitem', { name: 'Turn 2' });
+  await expect(turn2again.getByRole('heading')).toHaveText('Turn 2: Ask for the email');
+  await expect(turn2again.locator('[data-signal="always_phrase"]')).toContainText('“canada”');
+  expect(await page.evaluate(() => (window as unknown as { stillHere?: boolean }).stillHere)).toBe(true);
 });

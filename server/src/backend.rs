@@ -11,6 +11,8 @@ use app::{
         helpdesk::{Integrations, Verified},
         instructions::InstructionSettings,
         knowledge::{Entry, EntryDraft, ImportFormat, Probe},
+        model::{ModelCheck, ModelDraft, ModelSettings, ModelTested},
+        playground::{PlaygroundRequest, PlaygroundTurn},
         team::{Password, TeamMember},
         ConversationSummary, MemberView, Message, Note, Role, WidgetLook,
     },
@@ -30,7 +32,8 @@ use crate::{
         throttle::SignInThrottle,
         visitor_token,
     },
-    chatbots,
+    brain::per_chatbot::ChatbotBrains,
+    chatbot_model, chatbots,
     handoff::{knowledge::Editor, Handoff},
     helpdesk::{admin as desks, outbox::Outbox},
     security::{client::ClientAddress, origin::SiteOrigin},
@@ -40,13 +43,20 @@ use crate::{
 
 pub struct BatonBackend {
     handoff: Handoff,
+    /// The same brains the handoff runs, for Settings → AI model.
+    brains: Arc<ChatbotBrains>,
     site: SiteOrigin,
     sign_in: Arc<SignInThrottle>,
 }
 
 impl BatonBackend {
-    pub fn new(handoff: Handoff, site: SiteOrigin, sign_in: Arc<SignInThrottle>) -> BatonBackend {
-        BatonBackend { handoff, site, sign_in }
+    pub fn new(
+        handoff: Handoff,
+        brains: Arc<ChatbotBrains>,
+        site: SiteOrigin,
+        sign_in: Arc<SignInThrottle>,
+    ) -> BatonBackend {
+        BatonBackend { handoff, brains, site, sign_in }
     }
 
     /// The signed-in member, for a call that only reads. Reads need no origin check:
@@ -412,6 +422,26 @@ impl Backend for BatonBackend {
     async fn probe_knowledge(&self, request: &Parts, bot_id: String, question: String) -> Result<Probe, AppError> {
         let (_, chatbot) = self.chatbot_admin(request, &bot_id, false).await?;
         self.handoff.probe(&chatbot, &question).await
+    }
+
+    async fn model(&self, request: &Parts, bot_id: String) -> Result<ModelSettings, AppError> {
+        let (_, chatbot) = self.chatbot_admin(request, &bot_id, false).await?;
+        Ok(chatbot_model::settings(&chatbot, &self.brains))
+    }
+
+    async fn save_model(&self, request: &Parts, draft: ModelDraft) -> Result<ModelSettings, AppError> {
+        let (caller, chatbot) = self.chatbot_admin(request, &draft.bot_id, true).await?;
+        chatbot_model::save(self.handoff.store(), &self.brains, &caller, &chatbot, draft).await
+    }
+
+    async fn test_model(&self, request: &Parts, check: ModelCheck) -> Result<ModelTested, AppError> {
+        let (_, chatbot) = self.chatbot_admin(request, &check.bot_id, true).await?;
+        chatbot_model::test(&self.brains, &chatbot, check).await
+    }
+
+    async fn playground(&self, request: &Parts, turn: PlaygroundRequest) -> Result<PlaygroundTurn, AppError> {
+        let (_, chatbot) = self.chatbot_admin(request, &turn.bot_id, true).await?;
+        self.handoff.playground(&self.brains, &chatbot, turn).await
     }
 
     async fn integrations(&self, request: &Parts, bot_id: String) -> Result<Integrations, AppError> {

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod backend;
 pub mod brain;
+pub mod chatbot_model;
 pub mod chatbots;
 pub mod config;
 pub mod demo;

@@ -33,6 +33,7 @@ use crate::{
         builtin::BuiltinBrain,
         meaning::Meaning,
         openai::{OpenAiBrain, OpenAiConfig},
+        per_chatbot::{CallLimits, ChatbotBrains},
         Brain,
     },
     config::{BrainKind, Settings},
@@ -140,6 +141,21 @@ pub fn brain(settings: &Settings) -> Result<Arc<dyn Brain>, StartError> {
     }
 }
 
+/// Every chatbot's brain: the settings' brain for those that chose nothing, and
+/// what each other one chose in Settings → AI model.
+pub fn chatbot_brains(settings: &Settings, vault: Arc<Vault>) -> Result<ChatbotBrains, StartError> {
+    let default_label = match settings.brain {
+        BrainKind::Builtin => "the built-in AI".to_owned(),
+        BrainKind::Openai => format!("{} at {}", settings.llm_model, settings.llm_base_url.trim()),
+    };
+    let limits = CallLimits {
+        attempt_timeout: Duration::from_secs(settings.llm_timeout_secs.max(1)),
+        retries: settings.llm_retries,
+        deadline: Duration::from_secs(settings.llm_deadline_secs.max(1)),
+    };
+    Ok(ChatbotBrains::new(brain(settings)?, default_label, builtin_brain(settings), vault, limits))
+}
+
 pub struct Application {
     listener: TcpListener,
     router: Router,
@@ -188,7 +204,9 @@ impl Application {
             starts_per_address_per_minute: settings.starts_per_address_per_minute,
             starts_per_chatbot_per_minute: settings.starts_per_chatbot_per_minute,
         };
-        let vault = Vault::open(settings.secret_key.as_ref(), &settings.previous_secret_keys, &settings.data_dir)?;
+        let vault =
+            Arc::new(Vault::open(settings.secret_key.as_ref(), &settings.previous_secret_keys, &settings.data_dir)?);
+        let brains = Arc::new(chatbot_brains(settings, vault.clone())?);
         let test_origin = match settings.helpdesk_test_origin.as_deref() {
             Some(raw) => Some(
                 crate::helpdesk::http::test_origin(raw, local_addr).map_err(|err| StartError::HelpDesks(err.to_string()))?,
@@ -198,9 +216,9 @@ impl Application {
         let timeout = Duration::from_secs(settings.helpdesk_timeout_secs.max(1));
         let desks = DeskHttp::new(test_origin, timeout).map_err(|err| StartError::HelpDesks(err.to_string()))?;
         let lease = Duration::from_secs(settings.helpdesk_lease_secs.max(1));
-        let outbox = Outbox::new(store.clone(), Arc::new(vault), desks, site.public_url(), lease);
+        let outbox = Outbox::new(store.clone(), vault, desks, site.public_url(), lease);
         outbox.reseal_stale().await.map_err(StoreError::from)?;
-        let handoff = Handoff::new(store.clone(), hub.clone(), bus, brain(settings)?, limits, settings.bot_turn_lease())
+        let handoff = Handoff::new(store.clone(), hub.clone(), bus, brains.clone(), limits, settings.bot_turn_lease())
             .with_outbox(outbox.clone());
         // AI turns owed from before this start (a crash, a restart) are run by the
         // sweep below, whose first round is at once. On SQLite no other instance can be
@@ -213,7 +231,7 @@ impl Application {
             settings.login_attempts_per_minute,
             settings.login_attempts_per_address_per_minute,
         ));
-        let backend = Arc::new(BatonBackend::new(handoff.clone(), site.clone(), sign_in.clone()));
+        let backend = Arc::new(BatonBackend::new(handoff.clone(), brains, site.clone(), sign_in.clone()));
         let sessions = SqlSessionStore::new(store.clone());
         housekeeping.extend([
             // Escalations on their way to a help desk, from before this start too.

@@ -10,6 +10,8 @@ pub mod instructions;
 pub mod knowledge;
 pub mod live;
 pub mod message;
+pub mod model;
+pub mod playground;
 pub mod team;
 pub mod text;
 pub mod widget;

@@ -12,6 +12,8 @@ use crate::{
         helpdesk::{Integrations, Verified},
         instructions::InstructionSettings,
         knowledge::{Entry, EntryDraft, ImportFormat, Probe},
+        model::{ModelDraft, ModelSettings, ModelTested},
+        playground::{PendingHandover, PlaygroundLine, PlaygroundTurn},
         team::{Password, TeamMember},
         LauncherPosition, MemberView, Role,
     },
@@ -253,6 +255,64 @@ pub async fn get_instructions(bot_id: String) -> Result<InstructionsResponse, Ap
 pub async fn save_instructions(instructions: InstructionSettings) -> Result<InstructionsResponse, AppError> {
     let (backend, request) = crate::backend::backend()?;
     Ok(InstructionsResponse { instructions: backend.save_instructions(&request, instructions).await? })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelResponse {
+    pub model: ModelSettings,
+}
+
+/// `POST /api/v1/settings/model`: which AI answers a chatbot (the key is never sent
+/// back, only whether one is stored and its last four characters).
+#[server(prefix = "/api/v1", endpoint = "settings/model", input = ApiJson)]
+pub async fn get_model(bot_id: String) -> Result<ModelResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(ModelResponse { model: backend.model(&request, bot_id).await? })
+}
+
+/// `POST /api/v1/settings/model/save`: stores the choice; the key sealed like help-desk
+/// credentials. The next bot turn uses it.
+#[server(prefix = "/api/v1", endpoint = "settings/model/save", input = ApiJson)]
+pub async fn save_model(model: ModelDraft) -> Result<ModelResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    Ok(ModelResponse { model: backend.save_model(&request, model).await? })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelTestResponse {
+    pub tested: ModelTested,
+}
+
+/// `POST /api/v1/settings/model/test`: one real request to the endpoint; 422 with the
+/// reason in plain words when it fails. Stores nothing.
+#[server(prefix = "/api/v1", endpoint = "settings/model/test", input = ApiJson)]
+pub async fn test_model(
+    bot_id: String,
+    base_url: String,
+    model: String,
+    api_key: Option<String>,
+) -> Result<ModelTestResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    let check = crate::domain::model::ModelCheck { bot_id, base_url, model, api_key };
+    Ok(ModelTestResponse { tested: backend.test_model(&request, check).await? })
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlaygroundResponse {
+    pub turn: PlaygroundTurn,
+}
+
+/// `POST /api/v1/settings/playground`: one bot turn over the transcript the page
+/// holds (ending with the visitor's new message), and why. Stores nothing.
+#[server(prefix = "/api/v1", endpoint = "settings/playground", input = ApiJson)]
+pub async fn run_playground(
+    bot_id: String,
+    lines: Vec<PlaygroundLine>,
+    pending: Option<PendingHandover>,
+) -> Result<PlaygroundResponse, AppError> {
+    let (backend, request) = crate::backend::backend()?;
+    let turn = crate::domain::playground::PlaygroundRequest { bot_id, lines, pending };
+    Ok(PlaygroundResponse { turn: backend.playground(&request, turn).await? })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,6 +8,8 @@ mod instructions;
 mod integrations;
 mod knowledge;
 mod look;
+mod model;
+mod playground;
 mod team;
 
 use leptos::prelude::*;
@@ -20,14 +22,14 @@ use crate::{
     browser,
     domain::{
         activity::ActivityPage, helpdesk::Integrations, instructions::InstructionSettings, knowledge::Entry,
-        team::TeamMember, MemberView, Role,
+        model::ModelSettings, team::TeamMember, MemberView, Role,
     },
     error::AppError,
     inbox::LoginForm,
     layout::{AppFrame, ErrorCard},
 };
 use api::{
-    get_chatbot, get_instructions, get_integrations, list_chatbots, list_knowledge, list_team, ChatbotItem,
+    get_chatbot, get_instructions, get_integrations, get_model, list_chatbots, list_knowledge, list_team, ChatbotItem,
     ChatbotResponse,
 };
 
@@ -71,13 +73,22 @@ enum Section {
     Widget,
     Knowledge,
     Instructions,
+    Model,
     Integrations,
+    Playground,
     Team,
     Activity,
 }
 
-const CHATBOT_SECTIONS: [Section; 5] =
-    [Section::General, Section::Widget, Section::Knowledge, Section::Instructions, Section::Integrations];
+const CHATBOT_SECTIONS: [Section; 7] = [
+    Section::General,
+    Section::Widget,
+    Section::Knowledge,
+    Section::Instructions,
+    Section::Model,
+    Section::Integrations,
+    Section::Playground,
+];
 const WORKSPACE_SECTIONS: [Section; 2] = [Section::Team, Section::Activity];
 
 impl Section {
@@ -87,7 +98,9 @@ impl Section {
             Section::Widget => "widget",
             Section::Knowledge => "knowledge",
             Section::Instructions => "instructions",
+            Section::Model => "model",
             Section::Integrations => "integrations",
+            Section::Playground => "playground",
             Section::Team => "team",
             Section::Activity => "activity",
         }
@@ -103,7 +116,9 @@ impl Section {
             Section::Widget => "Widget",
             Section::Knowledge => "Knowledge",
             Section::Instructions => "Instructions",
+            Section::Model => "AI model",
             Section::Integrations => "Integrations",
+            Section::Playground => "Playground",
             Section::Team => "Team",
             Section::Activity => "Activity",
         }
@@ -119,7 +134,10 @@ enum Shown {
     /// The chatbot's public id and its entries.
     Knowledge(String, Vec<Entry>),
     Instructions(InstructionSettings),
+    Model(ModelSettings),
     Integrations(Integrations),
+    /// The chatbot's public id and greeting.
+    Playground(String, String),
     Team(Vec<TeamMember>),
     /// The first page, and the team (to filter by member).
     Activity(ActivityPage, Vec<TeamMember>),
@@ -132,7 +150,9 @@ impl Shown {
             Shown::Widget(_) => Section::Widget,
             Shown::Knowledge(..) => Section::Knowledge,
             Shown::Instructions(_) => Section::Instructions,
+            Shown::Model(_) => Section::Model,
             Shown::Integrations(_) => Section::Integrations,
+            Shown::Playground(..) => Section::Playground,
             Shown::Team(_) => Section::Team,
             Shown::Activity(..) => Section::Activity,
         }
@@ -169,6 +189,11 @@ async fn load(asked: Option<String>, section: Section) -> Result<Page, AppError>
         (Section::General, Some(bot)) => Some(Shown::General(Some(get_chatbot(bot).await?))),
         (Section::Widget, Some(bot)) => Some(Shown::Widget(get_chatbot(bot).await?)),
         (Section::Integrations, Some(bot)) => Some(Shown::Integrations(get_integrations(bot).await?.integrations)),
+        (Section::Playground, Some(bot)) => {
+            let ChatbotResponse { chatbot, .. } = get_chatbot(bot).await?;
+            Some(Shown::Playground(chatbot.bot_id, chatbot.greeting))
+        }
+        (Section::Model, Some(bot)) => Some(Shown::Model(get_model(bot).await?.model)),
         (Section::Knowledge, Some(bot)) => {
             let entries = list_knowledge(bot.clone()).await?.entries;
             Some(Shown::Knowledge(bot, entries))
@@ -277,6 +302,10 @@ fn Console(
         Some(Shown::Integrations(integrations)) => view! { <integrations::Integrations integrations/> }.into_any(),
         Some(Shown::Knowledge(bot_id, entries)) => view! { <knowledge::Knowledge bot_id entries dirty/> }.into_any(),
         Some(Shown::Instructions(settings)) => view! { <instructions::Instructions settings dirty/> }.into_any(),
+        Some(Shown::Playground(bot_id, greeting)) => {
+            view! { <playground::Playground bot_id greeting dirty/> }.into_any()
+        }
+        Some(Shown::Model(settings)) => view! { <model::Model settings dirty/> }.into_any(),
         Some(Shown::Team(members)) => {
             let me = member.clone();
             view! { <team::Team members me dirty/> }.into_any()

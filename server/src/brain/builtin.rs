@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use app::domain::{AuthorKind, EscalationReason, Message};
+use app::domain::{playground::Signal, AuthorKind, EscalationReason, Message};
 use async_trait::async_trait;
 
 use super::{
@@ -18,7 +18,7 @@ use super::{
     meaning::{Meaning, Reading as Sense},
     signals, summary, BotTurn, Brain, Turn,
 };
-use crate::handoff::escalation;
+use crate::{handoff::escalation, store::conversations::ChatbotRecord};
 
 /// Ends a self-serve answer offered before escalating; the next turn recognises it.
 pub const SELF_SERVE_TAIL: &str = "If that doesn't solve it, just tell me and I'll pass this to our team.";
@@ -321,6 +321,52 @@ impl BuiltinBrain {
         BotTurn::Reply(format!("{DONT_KNOW} {offer}"))
     }
 
+    /// What this brain reads in the visitor's latest message, from the same tests
+    /// `decide` consults, for the Playground's panel: the readings that fired, and
+    /// how frustrated the message is, 0 to 1.
+    pub fn signals(&self, turn: &Turn<'_>) -> (Vec<Signal>, f32) {
+        let Some(reading) = Reading::of(turn.messages) else {
+            return (Vec::new(), 0.0);
+        };
+        let (last, rules) = (reading.last, &turn.chatbot.instructions);
+        let mut fired = Vec::new();
+        let mut note = |kind: &str, detail: String| fired.push(Signal { kind: kind.to_owned(), detail });
+        let lower = last.to_lowercase();
+        if let Some(phrase) = rules.never_escalate.iter().find(|p| lower.contains(p.as_str())) {
+            note("never_phrase", format!("holds “{phrase}”, which is never handed over (this wins over the rest)"));
+        }
+        if let Some(phrase) = rules.always_escalate.iter().find(|p| lower.contains(p.as_str())) {
+            note("always_phrase", format!("holds “{phrase}”, which always goes to a person"));
+        }
+        if signals::explicit_request(last) {
+            note("explicit_request", "asks for a person in so many words".to_owned());
+        }
+        if signals::frustrated(&reading.said) {
+            note("frustration", "the visitor's messages read as clearly frustrated".to_owned());
+        }
+        if let Some(issue) = signals::team_only_issue(last) {
+            note("cannot_resolve", format!("{}: only the team can resolve it", issue.topic));
+        }
+        let sense = self.sense(last);
+        if let Some(sense) = sense {
+            let p = |reason| sense.probability(Some(reason));
+            note(
+                "classifier",
+                format!(
+                    "the sentence model reads: asks for a person {:.2}, frustrated {:.2}, cannot be resolved here {:.2}",
+                    p(EscalationReason::ExplicitRequest),
+                    p(EscalationReason::Frustration),
+                    p(EscalationReason::CannotResolve)
+                ),
+            );
+        }
+        let frustration = match sense {
+            Some(sense) => sense.probability(Some(EscalationReason::Frustration)),
+            None => (-signals::sentiment(last)).clamp(0.0, 1.0) as f32,
+        };
+        (fired, frustration)
+    }
+
     /// A draft for the agent: greets the visitor, and answers from the knowledge base
     /// when it covers what they asked.
     pub fn draft(turn: &Turn<'_>, agent_name: &str) -> String {
@@ -373,7 +419,7 @@ impl Brain for BuiltinBrain {
         summary::summarize(reason, &said)
     }
 
-    fn lookup<'k>(&self, knowledge: &'k KnowledgeBase, question: &str) -> Option<Hit<'k>> {
+    fn lookup<'k>(&self, _: &ChatbotRecord, knowledge: &'k KnowledgeBase, question: &str) -> Option<Hit<'k>> {
         knowledge.best_with(question, self.meaning.as_deref())
     }
 }

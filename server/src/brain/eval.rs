@@ -131,6 +131,7 @@ pub fn demo_chatbot() -> ChatbotRecord {
         allowed_origins: "*".into(),
         archived_at: None,
         created_at: 0,
+        model: Default::default(),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod knowledge;
 pub mod knowledge_files;
 pub mod meaning;
 pub mod openai;
+pub mod per_chatbot;
 pub mod signals;
 pub mod summary;
 pub mod validation;
@@ -50,7 +51,7 @@ pub trait Brain: Send + Sync + 'static {
     async fn summarize(&self, turn: &Turn<'_>, reason: EscalationReason) -> String;
     /// The entry this brain would answer `question` from (it answers when
     /// `Hit::answers`), for Settings' "What would the bot answer?".
-    fn lookup<'k>(&self, knowledge: &'k KnowledgeBase, question: &str) -> Option<Hit<'k>> {
+    fn lookup<'k>(&self, _chatbot: &ChatbotRecord, knowledge: &'k KnowledgeBase, question: &str) -> Option<Hit<'k>> {
         knowledge.best(question)
     }
 }

@@ -291,6 +291,79 @@ impl OpenAiBrain {
     }
 }
 
+/// Settings → AI model's **Test connection**: one request, no retries, answered in
+/// words an admin can act on. Ok: what the model said and how long it took.
+pub async fn check_endpoint(config: &OpenAiConfig) -> Result<(String, Duration), String> {
+    let client = reqwest::Client::builder()
+        .timeout(config.attempt_timeout)
+        .connect_timeout(config.attempt_timeout.min(Duration::from_secs(5)))
+        .user_agent(concat!("baton/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|err| format!("Baton could not make an HTTP client: {err}"))?;
+    let url = format!("{}/chat/completions", config.base_url.trim_end_matches('/'));
+    let body = json!({
+        "model": config.model,
+        "messages": [{"role": "user", "content": "Reply with the single word OK."}],
+    });
+    let mut request = client.post(&url).json(&body);
+    if let Some(key) = config.api_key.as_ref().map(ExposeSecret::expose_secret).filter(|k| !k.is_empty()) {
+        request = request.bearer_auth(key);
+    }
+    let started = std::time::Instant::now();
+    let response =
+        request.send().await.map_err(|err| unreachable_reason(&config.base_url, config.attempt_timeout, &err))?;
+    let status = response.status();
+    if status.is_redirection() {
+        let to = response.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("elsewhere");
+        return Err(format!(
+            "the endpoint redirects to {to}; Baton does not follow redirects (they would carry the key along): give \
+             the final address"
+        ));
+    }
+    if !status.is_success() {
+        let said = response.text().await.ok().and_then(|text| vendor_message(&text));
+        return Err(status_reason(status.as_u16(), said.as_deref(), &config.model));
+    }
+    let completion: Completion = response
+        .json()
+        .await
+        .map_err(|err| format!("the answer is not an OpenAI-style chat completion ({err}); check the base URL"))?;
+    let reply = completion.choices.into_iter().next().and_then(|c| c.message.content).unwrap_or_default();
+    Ok((clip(reply.trim(), 200), started.elapsed()))
+}
+
+fn unreachable_reason(base_url: &str, timeout: Duration, err: &reqwest::Error) -> String {
+    if err.is_timeout() {
+        format!("{base_url} did not answer within {} seconds", timeout.as_secs())
+    } else if err.is_connect() {
+        format!("nothing answered at {base_url}: is the server running, and is the address right?")
+    } else {
+        format!("could not reach {base_url}: {err}")
+    }
+}
+
+/// The `error.message` of an OpenAI-style error body (clipped), if it has one.
+fn vendor_message(body: &str) -> Option<String> {
+    let value: Value = serde_json::from_str(body).ok()?;
+    let message = value.pointer("/error/message").or_else(|| value.get("error")).and_then(Value::as_str)?;
+    Some(clip(message.trim(), 200))
+}
+
+fn status_reason(status: u16, said: Option<&str>, model: &str) -> String {
+    let detail = said.map(|m| format!(": {m}")).unwrap_or_default();
+    match status {
+        401 | 403 => format!("the endpoint refused the API key (HTTP {status}{detail}): check the key"),
+        404 => format!(
+            "the endpoint has no model \"{model}\" or no chat-completions path (HTTP 404{detail}); the base URL \
+             usually ends in /v1"
+        ),
+        429 => format!("the endpoint is rate-limiting this key or it is out of quota (HTTP 429{detail})"),
+        400 | 422 => format!("the endpoint refused the request (HTTP {status}{detail}): check the model's name"),
+        _ => format!("the endpoint failed (HTTP {status}{detail})"),
+    }
+}
+
 #[async_trait]
 impl Brain for OpenAiBrain {
     async fn respond(&self, turn: &Turn<'_>) -> BotTurn {
@@ -359,6 +432,16 @@ mod tests {
         assert_eq!(retry_after(&headers), Some(Duration::from_secs(60)));
         headers.insert(reqwest::header::RETRY_AFTER, reqwest::header::HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn failed_tests_say_what_to_check() {
+        assert!(status_reason(401, Some("Incorrect API key"), "m").contains("refused the API key"));
+        assert!(status_reason(404, None, "gpt-x").contains("\"gpt-x\""));
+        assert!(status_reason(503, None, "m").ends_with("(HTTP 503)"));
+        assert_eq!(vendor_message(r#"{"error": {"message": "bad key"}}"#).as_deref(), Some("bad key"));
+        assert_eq!(vendor_message(r#"{"error": "model not found"}"#).as_deref(), Some("model not found"));
+        assert_eq!(vendor_message("<html>"), None);
     }
 
     #[test]

@@ -164,7 +164,7 @@ impl Handoff {
 
     /// Where an escalation of `chatbot` goes now (settings may change between asking
     /// for the email and getting it, so this is asked again at the handoff).
-    async fn route_of(&self, chatbot: &ChatbotRecord) -> Result<Route, AppError> {
+    pub(super) async fn route_of(&self, chatbot: &ChatbotRecord) -> Result<Route, AppError> {
         if chatbot.live_handoff {
             return Ok(Route::Inbox);
         }
@@ -218,6 +218,10 @@ impl Handoff {
     }
 }
 
+/// What the bot says when nobody can take over.
+pub(super) const NOBODY_CAN_JOIN: &str = "I'm sorry: nobody from our team can join this chat right now. I've noted \
+                                          your request, and I'm happy to keep helping in the meantime.";
+
 /// No one can take over (live handoff off, no desk connected): the bot says so
 /// honestly, and the request stays on record.
 fn nobody_can_take_it(
@@ -225,9 +229,7 @@ fn nobody_can_take_it(
     reason: EscalationReason,
     summary: String,
 ) -> Change<'static> {
-    let honest = "I'm sorry: nobody from our team can join this chat right now. I've noted your request, and I'm \
-                  happy to keep helping in the meantime."
-        .to_owned();
+    let honest = NOBODY_CAN_JOIN.to_owned();
     let mut change = Change::by_the_bot(Command::BotReply).say(say(honest));
     change.escalation = Some((reason, summary));
     change

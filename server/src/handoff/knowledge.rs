@@ -111,12 +111,20 @@ impl Handoff {
         Ok((drafts.len(), self.knowledge(editor.chatbot).await?))
     }
 
+    /// The chatbot's knowledge base as it is now (indexed again after any change).
+    pub async fn knowledge_base(
+        &self,
+        chatbot: &ChatbotRecord,
+    ) -> Result<std::sync::Arc<crate::brain::knowledge::KnowledgeBase>, AppError> {
+        self.knowledge.for_chatbot(&self.store, chatbot).await.map_err(AppError::internal)
+    }
+
     /// What the bot would answer `question` from its knowledge as it is now: the
     /// entry and its score, or that it does not know (with the nearest entry).
     pub async fn probe(&self, chatbot: &ChatbotRecord, question: &str) -> Result<Probe, AppError> {
         let question = checked_question(question)?;
         let knowledge = self.knowledge.for_chatbot(&self.store, chatbot).await.map_err(AppError::internal)?;
-        let hit = self.brain.lookup(&knowledge, &question);
+        let hit = self.brain.lookup(chatbot, &knowledge, &question);
         let (answer, nearest) = match hit {
             Some(hit) if hit.answers() => (Some(hit), None),
             other => (None, other),

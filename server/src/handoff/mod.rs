@@ -1,13 +1,15 @@
 //! The conversation state machine applied to storage, one file per kind of work:
 //! `engine` (the one write path every change takes), `visitor` (start, messages,
 //! history), `bot` (the AI's turn and the email step, with `escalation`), `team`
-//! (list, claim, reply, note, suggest, resolve), `roster` (a member leaving the team).
+//! (list, claim, reply, note, suggest, resolve), `roster` (a member leaving the team),
+//! `playground` (Settings' bot turn that stores nothing).
 
 mod activity;
 mod bot;
 mod engine;
 pub mod escalation;
 pub mod knowledge;
+pub mod playground;
 mod roster;
 pub mod route;
 mod team;

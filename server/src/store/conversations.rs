@@ -3,8 +3,8 @@
 //! and the audit row commit together or not at all.
 
 use app::domain::{
-    AgentRef, Ask, Author, AuthorKind, ConversationSummary, EscalationReason, LauncherPosition, Message, Note, State,
-    StateKind, Visitor,
+    model::ModelKind, AgentRef, Ask, Author, AuthorKind, ConversationSummary, EscalationReason, LauncherPosition,
+    Message, Note, State, StateKind, Visitor,
 };
 use app::inbox::api::{InboxCounts, InboxFilter};
 use sqlx::{any::AnyRow, Any, Row, Transaction};
@@ -31,6 +31,18 @@ pub struct ChatbotRecord {
     /// When an admin archived it: its widget then says the chat is closed.
     pub archived_at: Option<i64>,
     pub created_at: i64,
+    pub model: ModelChoice,
+}
+
+/// Which AI answers a chatbot (Settings → AI model).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModelChoice {
+    pub kind: ModelKind,
+    pub base_url: String,
+    pub name: String,
+    /// The API key, sealed by the vault for this chatbot; `None`: no key.
+    pub key_sealed: Option<String>,
+    pub key_hint: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -159,12 +171,19 @@ fn chatbot_from_row(row: &AnyRow) -> Result<ChatbotRecord, sqlx::Error> {
         allowed_origins: row.try_get("allowed_origins")?,
         archived_at: row.try_get("archived_at")?,
         created_at: row.try_get("created_at")?,
+        model: ModelChoice {
+            kind: ModelKind::parse(&row.try_get::<String, _>("model_kind")?).ok_or_else(|| corrupt("model_kind"))?,
+            base_url: row.try_get("model_base_url")?,
+            name: row.try_get("model_name")?,
+            key_sealed: row.try_get("model_key_sealed")?,
+            key_hint: row.try_get("model_key_hint")?,
+        },
     })
 }
 
 const CHATBOT_SELECT: &str = "SELECT id, workspace_id, public_id, name, greeting, live_handoff, knowledge_revision, \
      self_serve_first, always_escalate, never_escalate, instructions, color, launcher_position, allowed_origins, \
-     archived_at, created_at FROM chatbots";
+     archived_at, created_at, model_kind, model_base_url, model_name, model_key_sealed, model_key_hint FROM chatbots";
 
 impl Store {
     /// The chatbot a website's embed tag names (`bot_id`).
@@ -236,6 +255,32 @@ impl Store {
     ) -> Result<bool, sqlx::Error> {
         let sql = "UPDATE chatbots SET archived_at = $2 WHERE id = $1 AND (archived_at IS NULL) <> ($2 IS NULL)";
         Ok(self.write_logged(sql, |q| q.bind(chatbot_id).bind(archived_at), Some(activity)).await? == 1)
+    }
+
+    /// Stores a chatbot's AI model with the activity row that records it.
+    pub async fn set_model(
+        &self,
+        chatbot_id: &str,
+        model: &ModelChoice,
+        activity: &NewActivity<'_>,
+    ) -> Result<bool, sqlx::Error> {
+        let sql = "UPDATE chatbots SET model_kind = $1, model_base_url = $2, model_name = $3, model_key_sealed = $4, \
+                   model_key_hint = $5 WHERE id = $6";
+        Ok(self
+            .write_logged(
+                sql,
+                |q| {
+                    q.bind(model.kind.as_str())
+                        .bind(&model.base_url)
+                        .bind(&model.name)
+                        .bind(&model.key_sealed)
+                        .bind(&model.key_hint)
+                        .bind(chatbot_id)
+                },
+                Some(activity),
+            )
+            .await?
+            == 1)
     }
 
     /// A workspace's chatbots, oldest first.

@@ -22,6 +22,7 @@ mod knowledge;
 mod live;
 mod openai;
 mod pages;
+mod playground;
 mod process;
 mod protocol;
 mod security;

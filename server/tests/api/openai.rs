@@ -273,3 +273,150 @@ async fn the_eval_scores_the_openai_compatible_brain_by_what_the_model_decides()
     let any = report.any_escalation;
     assert_eq!((any.true_positives, any.false_positives, any.false_negatives), (1, 0, 0), "{}", report.render(5));
 }
+
+// Settings → AI model: a chatbot's own endpoint, over a server whose default is the
+// built-in brain.
+
+const CHATBOT_KEY: &str = "sk-chatbot-0123456789wxyz";
+
+/// Baton with the built-in brain as its default, and a fake endpoint for one chatbot.
+async fn baton_and_fake(db: Db, script: Vec<Script>) -> (TestDatabase, TestApp, Fake, String) {
+    let database = TestDatabase::new(db).await;
+    let app = crate::helpers::spawn_app(&database).await;
+    let (fake, address) = spawn_fake(script).await;
+    (database, app, fake, format!("http://{address}/v1"))
+}
+
+async fn a_chatbot_can_have_its_own_endpoint_with_a_write_only_key(db: Db) {
+    let (database, app, fake, base_url) =
+        baton_and_fake(db, vec![Script::Content("OK"), Script::Content("From the chatbot's own model.")]).await;
+    let admin = app.admin().await;
+    let (status, read) = app.call(&admin.client, "settings/model", json!({"bot_id": "demo"})).await;
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(read["model"]["kind"], "default");
+    assert_eq!(read["model"]["server_default"], "the built-in AI");
+    assert_eq!(read["model"]["key_set"], false);
+
+    // Test connection makes one real request with the form's key, and stores nothing.
+    let form = json!({"bot_id": "demo", "base_url": base_url, "model": "fake-model", "api_key": CHATBOT_KEY});
+    let (status, tested) = app.call(&admin.client, "settings/model/test", form).await;
+    assert_eq!(status, 200, "{tested}");
+    assert_eq!(tested["tested"]["reply"], "OK");
+    assert_eq!(tested["tested"]["model"], "fake-model");
+    assert_eq!(fake.requests()[0].0.as_deref(), Some(format!("Bearer {CHATBOT_KEY}").as_str()));
+    let (_, read) = app.call(&admin.client, "settings/model", json!({"bot_id": "demo"})).await;
+    assert_eq!(read["model"]["kind"], "default", "a test stores nothing");
+
+    let draft = json!({"model": {"bot_id": "demo", "kind": "openai", "base_url": format!("{base_url}/"),
+                                 "model": " fake-model ", "api_key": CHATBOT_KEY}});
+    let (status, saved) = app.call(&admin.client, "settings/model/save", draft).await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["model"]["base_url"], base_url.as_str(), "stored without the trailing slash");
+    assert_eq!(saved["model"]["model"], "fake-model");
+    assert_eq!(saved["model"]["key_set"], true);
+    assert_eq!(saved["model"]["key_hint"], "wxyz");
+    assert!(!saved.to_string().contains(CHATBOT_KEY), "the key is never sent back: {saved}");
+    let store = crate::helpers::inspect(&database).await;
+    let chatbot = store.chatbot_by_public_id("demo").await.unwrap().unwrap();
+    let sealed = chatbot.model.key_sealed.expect("a sealed key");
+    assert!(!sealed.contains(CHATBOT_KEY) && !sealed.contains("0123456789"), "sealed at rest: {sealed}");
+
+    // The next bot turn goes to the chatbot's endpoint, with its key.
+    let chat = app.start_chat().await;
+    let history = say(&app, &chat, "m1", "Can you tell me about the Team plan?").await;
+    assert_eq!(last_bot_text(&history), "From the chatbot's own model.");
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1].0.as_deref(), Some(format!("Bearer {CHATBOT_KEY}").as_str()));
+    assert_eq!(requests[1].1["model"], "fake-model");
+
+    // A test without a key at the stored address uses the stored key; the endpoint's
+    // refusal comes back as 422 in plain words.
+    fake.script.lock().unwrap().push_back(Script::Status(401, None));
+    let form = json!({"bot_id": "demo", "base_url": base_url, "model": "fake-model"});
+    let (status, refused) = app.call(&admin.client, "settings/model/test", form).await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["error"]["code"], "verification_failed");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("refused the API key"), "{refused}");
+    assert_eq!(fake.requests()[2].0.as_deref(), Some(format!("Bearer {CHATBOT_KEY}").as_str()));
+
+    // Another address without a new key: the key is forgotten, never sent there.
+    let moved = json!({"model": {"bot_id": "demo", "kind": "openai", "base_url": "http://127.0.0.1:9/v1",
+                                 "model": "fake-model"}});
+    let (status, saved) = app.call(&admin.client, "settings/model/save", moved).await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["model"]["key_set"], false);
+
+    // Back to the built-in brain: the endpoint hears nothing more.
+    let builtin = json!({"model": {"bot_id": "demo", "kind": "builtin", "base_url": base_url, "model": "fake-model"}});
+    let (status, saved) = app.call(&admin.client, "settings/model/save", builtin).await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["model"]["base_url"], base_url.as_str(), "kept for switching back");
+    let history = say(&app, &chat, "m2", "How much is the Team plan?").await;
+    assert!(last_bot_text(&history).contains("$29"), "{history}");
+    assert_eq!(fake.requests().len(), 3);
+
+    let (_, activity) = app.call(&admin.client, "settings/activity", json!({"bot_id": "demo"})).await;
+    let actions: Vec<&str> = activity["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str().filter(|a| *a == "model_changed"))
+        .collect();
+    assert_eq!(actions.len(), 3, "{activity}");
+    assert!(!activity.to_string().contains(CHATBOT_KEY));
+    app.stop().await;
+}
+
+async fn model_settings_refuse_bad_input_and_other_workspaces(db: Db) {
+    let (database, app, fake, base_url) = baton_and_fake(db, vec![]).await;
+    let admin = app.admin().await;
+    let save = |model: Value| json!({"model": model});
+    let cases = [
+        (json!({"bot_id": "demo", "kind": "openai", "base_url": "ftp://x/v1", "model": "m"}), "base_url"),
+        (json!({"bot_id": "demo", "kind": "openai", "base_url": "", "model": "m"}), "base_url"),
+        (json!({"bot_id": "demo", "kind": "openai", "base_url": base_url, "model": "  "}), "model"),
+        (json!({"bot_id": "demo", "kind": "openai", "base_url": base_url, "model": "m", "api_key": "sk a"}), "api_key"),
+    ];
+    for (model, field) in cases {
+        let (status, answer) = app.call(&admin.client, "settings/model/save", save(model.clone())).await;
+        assert_eq!(status, 400, "{model}: {answer}");
+        assert_eq!(answer["error"]["code"], "invalid_input");
+        assert!(answer["error"]["message"].as_str().unwrap().starts_with(field), "{answer}");
+    }
+    let (status, answer) =
+        app.call(&admin.client, "settings/model/save", save(json!({"bot_id": "demo", "kind": "gpt"}))).await;
+    assert_eq!(status, 400, "an unknown kind: {answer}");
+    let (status, answer) = app.call(&admin.client, "settings/model/save", json!({"model": "openai"})).await;
+    assert_eq!(status, 400, "malformed: {answer}");
+
+    // Nothing answers at the address: 422 that says so.
+    let form = json!({"bot_id": "demo", "base_url": "http://127.0.0.1:9/v1", "model": "m"});
+    let (status, answer) = app.call(&admin.client, "settings/model/test", form).await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(answer["error"]["message"].as_str().unwrap().contains("nothing answered"), "{answer}");
+
+    let agent = app.agent(&admin, "Dana Agent").await;
+    let (status, _) = app.call(&agent.client, "settings/model", json!({"bot_id": "demo"})).await;
+    assert_eq!(status, 403);
+    let form = json!({"bot_id": "demo", "base_url": base_url, "model": "m"});
+    let (status, _) = app.call(&agent.client, "settings/model/test", form.clone()).await;
+    assert_eq!(status, 403);
+    let eve = app.admin_of_another_workspace(&database).await;
+    let (status, _) = app.call(&eve.client, "settings/model", json!({"bot_id": "demo"})).await;
+    assert_eq!(status, 404);
+    let (status, _) = app.call(&eve.client, "settings/model/test", form).await;
+    assert_eq!(status, 404);
+    let draft = save(json!({"bot_id": "demo", "kind": "builtin"}));
+    let (status, _) = app.call(&eve.client, "settings/model/save", draft).await;
+    assert_eq!(status, 404);
+    assert!(fake.requests().is_empty(), "refused calls reach no endpoint");
+    let (_, read) = app.call(&admin.client, "settings/model", json!({"bot_id": "demo"})).await;
+    assert_eq!(read["model"]["kind"], "default", "nothing was stored: {read}");
+    app.stop().await;
+}
+
+crate::on_both_databases!(
+    a_chatbot_can_have_its_own_endpoint_with_a_write_only_key,
+    model_settings_refuse_bad_input_and_other_workspaces
+);
