@@ -162,6 +162,8 @@ impl Shown {
 /// What the page shows, read in one go: who is signed in and, for an admin, the
 /// workspace's chatbots, the chosen one (`None`: no chatbot yet) and the section
 /// (`None`: a chatbot's section, and no chatbot to show it for).
+// One Page per navigation, moved once into the view: boxing the big variant saves nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 enum Page {
     SignedOut,
