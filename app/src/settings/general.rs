@@ -93,12 +93,7 @@ fn ChatbotGeneral(
     });
     Effect::new(move |_| dirty.set(draft.get() != saved.get()));
     let error_at = move |field: &'static str| move || problem.get().filter(|(at, _)| *at == field).map(|(_, m)| m);
-    let status = move || match (save.pending().get(), just_saved.get(), dirty.get()) {
-        (true, _, _) => "Saving…",
-        (false, _, true) => "Unsaved changes",
-        (false, true, false) => "Saved",
-        (false, false, false) => "",
-    };
+    let status = move || super::save_status(save.pending().get(), just_saved.get(), dirty.get());
     let archived = RwSignal::new(chatbot.archived);
     let bot_id = chatbot.bot_id.clone();
     let created = clock::day_of(&chatbot.created_at);

@@ -60,12 +60,7 @@ pub fn Instructions(settings: InstructionSettings, dirty: RwSignal<bool>) -> imp
         None => {}
     });
     Effect::new(move |_| dirty.set(draft.get() != saved.get()));
-    let status = move || match (save.pending().get(), just_saved.get(), dirty.get()) {
-        (true, _, _) => "Saving…",
-        (false, _, true) => "Unsaved changes",
-        (false, true, false) => "Saved",
-        (false, false, false) => "",
-    };
+    let status = move || super::save_status(save.pending().get(), just_saved.get(), dirty.get());
     view! {
         <h2>"Instructions"</h2>
         <p class="muted">"What the bot is told. Its next turn, in every conversation, follows what you save here."</p>

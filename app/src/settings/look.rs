@@ -90,12 +90,7 @@ pub fn Look(current: ChatbotResponse, dirty: RwSignal<bool>) -> impl IntoView {
     });
     Effect::new(move |_| dirty.set(draft.get() != saved.get()));
     let error_at = move |field: &'static str| move || problem.get().filter(|(at, _)| *at == field).map(|(_, m)| m);
-    let status = move || match (save.pending().get(), just_saved.get(), dirty.get()) {
-        (true, _, _) => "Saving…",
-        (false, _, true) => "Unsaved changes",
-        (false, true, false) => "Saved",
-        (false, false, false) => "",
-    };
+    let status = move || super::save_status(save.pending().get(), just_saved.get(), dirty.get());
     // The colour picker only takes #rrggbb: it shows the last colour that parsed.
     let picker_value =
         move || draft.with(|d| parse_color(&d.color).unwrap_or_else(|_| saved.with(|s| s.color.clone())));

@@ -159,6 +159,16 @@ impl Shown {
     }
 }
 
+/// What a section's Save status line says: saving, unsaved edits, or just saved.
+fn save_status(saving: bool, just_saved: bool, dirty: bool) -> &'static str {
+    match (saving, just_saved, dirty) {
+        (true, _, _) => "Saving…",
+        (false, _, true) => "Unsaved changes",
+        (false, true, false) => "Saved",
+        (false, false, false) => "",
+    }
+}
+
 /// What the page shows, read in one go: who is signed in and, for an admin, the
 /// workspace's chatbots, the chosen one (`None`: no chatbot yet) and the section
 /// (`None`: a chatbot's section, and no chatbot to show it for).

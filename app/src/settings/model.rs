@@ -98,12 +98,7 @@ pub fn Model(settings: ModelSettings, dirty: RwSignal<bool>) -> impl IntoView {
     });
     Effect::new(move |_| dirty.set(draft.get() != saved.get()));
     let error_at = move |field: &'static str| move || problem.get().filter(|(at, _)| *at == field).map(|(_, m)| m);
-    let status = move || match (save.pending().get(), just_saved.get(), dirty.get()) {
-        (true, _, _) => "Saving…",
-        (false, _, true) => "Unsaved changes",
-        (false, true, false) => "Saved",
-        (false, false, false) => "",
-    };
+    let status = move || super::save_status(save.pending().get(), just_saved.get(), dirty.get());
     let endpoint = move || draft.with(|d| d.kind == ModelKind::Openai);
     let edit = move |change: Box<dyn FnOnce(&mut Draft)>| {
         just_saved.set(false);
