@@ -15,12 +15,15 @@ run: build
 test: build
 	./.ci/test
 
-# Load figures (not a test): SQLite, then PostgreSQL at $(BENCH_POSTGRES).
+# Load figures (not a test): every scenario of the load generator's suite on SQLite,
+# then on PostgreSQL at $(BENCH_POSTGRES), each ending in one table with this
+# machine's limits (README, "Measured"). One scenario: `cargo bench -p server --bench
+# loadgen -- --help`.
 BENCH_POSTGRES ?= postgres://postgres@127.0.0.1:5432/test
-BENCH_ARGS ?= --visitors 500 --agents 10 --rate 300 --seconds 15
+BENCH_ARGS ?= --seconds 10
 bench: build
-	cargo bench -p server --bench loadgen -- $(BENCH_ARGS)
-	cargo bench -p server --bench loadgen -- $(BENCH_ARGS) --database $(BENCH_POSTGRES)
+	cargo bench -p server --bench loadgen -- --suite $(BENCH_ARGS)
+	cargo bench -p server --bench loadgen -- --suite $(BENCH_ARGS) --database $(BENCH_POSTGRES)
 
 # The widget's first load (gzip bytes, time until the composer is usable) in Chromium.
 bench-widget: build
@@ -51,6 +54,7 @@ $(CLASSIFIER): server/models/baton/static.bin server/eval/own.tsv server/src/bra
 build: setup
 	cargo leptos build --release
 	./.ci/build-widget
+	./.ci/precompress
 	$(MAKE) --no-print-directory $(CLASSIFIER)
 
 setup:

@@ -19,7 +19,7 @@ pub mod widget;
 pub mod wire;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     ParamSegment, SsrMode, StaticSegment,
@@ -37,6 +37,30 @@ pub struct CspNonce(pub std::sync::Arc<str>);
 /// than the bundle of the whole app (`.ci/build-widget` builds it).
 pub const WIDGET_BUNDLE: &str = "widget";
 
+/// Where the browser finds each built file under `/pkg/`: the content-hashed names
+/// the server gives them (it serves those as immutable), or, where it gave none, the
+/// plain names.
+#[derive(Debug, Clone, Default)]
+pub struct AssetUrls(std::sync::Arc<std::collections::HashMap<String, String>>);
+
+impl AssetUrls {
+    /// `urls` maps a file's own name (`baton.css`) to its URL.
+    pub fn new(urls: std::collections::HashMap<String, String>) -> AssetUrls {
+        AssetUrls(urls.into())
+    }
+
+    pub fn url(&self, file: &str) -> String {
+        self.0.get(file).cloned().unwrap_or_else(|| format!("/pkg/{file}"))
+    }
+
+    /// The name Leptos' hydration script loads bundle `name` by: it asks for
+    /// `/pkg/{it}.js` and `/pkg/{it}.wasm`, which share one hash.
+    pub fn bundle(&self, name: &str) -> String {
+        let url = self.url(&format!("{name}.js"));
+        url.strip_prefix("/pkg/").and_then(|file| file.strip_suffix(".js")).unwrap_or(name).to_owned()
+    }
+}
+
 /// The HTML document around every page. The server renders it; the browser hydrates
 /// `App`, or on a widget page the widget bundle's `WidgetApp`.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -47,6 +71,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         if path.is_some_and(|path| path.starts_with("/widget/")) {
             options.output_name = WIDGET_BUNDLE.into();
         }
+        let assets = use_context::<AssetUrls>().unwrap_or_default();
+        options.output_name = assets.bundle(&options.output_name).into();
         // The nonce the server put in this response's Content-Security-Policy: every
         // script Leptos writes into the page (hydration, resources, streaming) carries it.
         let nonce = use_context::<http::request::Parts>()
@@ -56,12 +82,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         }
         options
     };
+    // In the document the server renders, not in `Head`: hydration never touches it.
+    let stylesheet = use_context::<AssetUrls>().unwrap_or_default().url("baton.css");
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="stylesheet" id="baton" href=stylesheet/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -73,7 +102,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Every page's head: the stylesheet, the icon and the title's format. Also marks the
+/// Every page's head: the icon and the title's format. Also marks the
 /// document once the browser has hydrated it (the browser tests wait for that).
 #[component]
 fn Head() -> impl IntoView {
@@ -85,7 +114,6 @@ fn Head() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="baton" href="/pkg/baton.css"/>
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
         <Meta name="color-scheme" content="light"/>
         <Title formatter=document_title/>

@@ -33,11 +33,16 @@ function median(values: number[]) {
 
 test('widget first load: transfer and time to a usable composer', async ({ browser }) => {
   const loads: Load[] = [];
+  const encodings = new Set<string>();
   for (let run = 0; run < RUNS; run++) {
     const { context, page, cdp } = await coldPage(browser);
     const responses = new Map<string, { url: string; mime: string }>();
     const bytes: Record<string, number> = {};
-    cdp.on('Network.responseReceived', (e) => responses.set(e.requestId, { url: e.response.url, mime: e.response.mimeType }));
+    cdp.on('Network.responseReceived', (e) => {
+      responses.set(e.requestId, { url: e.response.url, mime: e.response.mimeType });
+      const headers = Object.fromEntries(Object.entries(e.response.headers).map(([k, v]) => [k.toLowerCase(), v]));
+      if (headers['content-encoding']) encodings.add(String(headers['content-encoding']));
+    });
     cdp.on('Network.loadingFinished', (e) => {
       const r = responses.get(e.requestId);
       if (!r) return;
@@ -66,7 +71,7 @@ test('widget first load: transfer and time to a usable composer', async ({ brows
   const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
   console.log(`\nWidget first load (/widget/demo), ${RUNS} cold runs:`);
   for (const k of ['html', 'js', 'wasm', 'css', 'other']) if (last.bytes[k]) console.log(`  ${k.padEnd(5)} ${kb(last.bytes[k])}`);
-  console.log(`  total ${kb(total(last))} over the wire (gzip)`);
+  console.log(`  total ${kb(total(last))} over the wire (${[...encodings].join(', ') || 'identity'}, as the server sent it)`);
   const times = loads.map((l) => l.usableMs);
   console.log(`  composer usable after ${median(times).toFixed(0)} ms (median; min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)})`);
   expect(total(last), 'something was measured').toBeGreaterThan(0);

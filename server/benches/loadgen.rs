@@ -1,55 +1,69 @@
 //! `make bench`: a load generator, not a test. It starts the release `server` on a
-//! fresh database (SQLite, or PostgreSQL with `--database postgres://…`), opens N
-//! visitor WebSockets and M agent Inbox sockets, streams visitor messages at a fixed
-//! total rate, and prints delivery latency (send → frame on the visitor's own socket,
-//! send → frame on the team's socket), throughput and the server's memory.
+//! fresh database (SQLite, or PostgreSQL with `--database postgres://…`), opens visitor
+//! WebSockets and agent Inbox sockets, sends visitor messages over HTTP, and prints
+//! acknowledgement and delivery latency (send → frame on the visitor's own socket,
+//! send → frame on each team socket), throughput, the server's CPU per message and
+//! its memory.
 //!
 //!     cargo bench -p server --bench loadgen -- --visitors 500 --agents 10 --rate 300 --seconds 15
+//!     cargo bench -p server --bench loadgen -- --claimed --rate 0        # the write path, no AI turns
+//!     cargo bench -p server --bench loadgen -- --suite [--database postgres://…]   # `make bench`'s table
+//!
+//! `--suite` also measures what this machine allows (fsyncs/s and batched rows/s on
+//! the same disk and database, the loopback round trip) and prints each figure beside it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::{
     collections::HashMap,
     io::{BufRead, BufReader},
+    net::{Ipv4Addr, SocketAddr},
     process::{Child, Command, Stdio},
     str::FromStr,
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
     time::{Duration, Instant},
 };
 
+use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use sqlx::{postgres::PgConnectOptions, ConnectOptions, Connection, Executor, PgConnection};
+use sqlx::{postgres::PgConnectOptions, AnyConnection, ConnectOptions, Connection, Executor, PgConnection};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message as Ws};
 
+#[derive(Parser, Clone, Debug)]
+#[command(about = "Baton's load generator: figures, not a test")]
 struct Args {
+    /// Visitors that send messages, each with its own socket.
+    #[arg(long, default_value_t = 500)]
     visitors: usize,
+    /// Agents, each with an Inbox socket (every team socket sees every message).
+    #[arg(long, default_value_t = 10)]
     agents: usize,
+    /// Visitor messages per second in all; 0 sends each visitor's next message as soon
+    /// as the last is acknowledged (a closed loop: the figure is what the server sustains).
+    #[arg(long, default_value_t = 300.0)]
     rate: f64,
+    #[arg(long, default_value_t = 15)]
     seconds: u64,
+    /// A PostgreSQL URL; the run makes and drops a fresh database in it. SQLite without it.
+    #[arg(long)]
     database: Option<String>,
-}
-
-fn args() -> Args {
-    let mut args = Args { visitors: 200, agents: 10, rate: 200.0, seconds: 10, database: None };
-    let raw: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < raw.len() {
-        let value = raw.get(i + 1).cloned().unwrap_or_default();
-        match raw[i].as_str() {
-            "--visitors" => args.visitors = value.parse().expect("--visitors N"),
-            "--agents" => args.agents = value.parse().expect("--agents N"),
-            "--rate" => args.rate = value.parse().expect("--rate messages/s"),
-            "--seconds" => args.seconds = value.parse().expect("--seconds S"),
-            "--database" => args.database = Some(value),
-            _ => {
-                i += 1; // cargo bench passes `--bench`; ignore what is not ours
-                continue;
-            }
-        }
-        i += 2;
-    }
-    args.agents = args.agents.min(args.visitors);
-    args
+    /// Agents claim every conversation first, so visitor messages and agent replies
+    /// flow without AI turns: the store's write path itself.
+    #[arg(long)]
+    claimed: bool,
+    /// Idle visitor sockets (authenticated, never sending) besides the senders.
+    #[arg(long, default_value_t = 0)]
+    idle: usize,
+    /// `make bench`: every scenario below on this database, as one table.
+    #[arg(long)]
+    suite: bool,
+    /// Passed by `cargo bench`.
+    #[arg(long, hide = true)]
+    bench: bool,
 }
 
 const ADMIN_PASSWORD: &str = "bench-admin-password";
@@ -63,6 +77,21 @@ struct Timings {
     team: Vec<Duration>,
 }
 
+/// What one run measured.
+struct Report {
+    acked: usize,
+    per_second: f64,
+    ack: (Duration, Duration),
+    visitor: (Duration, Duration),
+    team: (Duration, Duration),
+    /// AI answers delivered to visitors per second while the load ran.
+    bot_per_second: f64,
+    cpu_ms_per_message: f64,
+    rss_mib: (u64, u64),
+    /// Server memory per idle visitor socket, when the run opened idle sockets.
+    idle_kib: Option<f64>,
+}
+
 fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     if samples.is_empty() {
         return Duration::ZERO;
@@ -72,12 +101,37 @@ fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples[rank]
 }
 
-fn rss_kib(pid: u32, field: &str) -> u64 {
+fn status_kib(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with(field)).map(str::to_owned))
         .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         .unwrap_or(0)
+}
+
+/// The process's user + system CPU time so far.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at the last ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("").split_whitespace().collect();
+    let ticks: u64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0)
+        + fields.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Duration::from_secs_f64(ticks as f64 / hz as f64)
+}
+
+/// Lifts this process's open-file limit to its hard limit; the server inherits it.
+fn raise_file_limit() -> u64 {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: plain syscalls on a valid, owned struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+    limit.rlim_cur
 }
 
 async fn fresh_postgres(url: &str) -> (String, String) {
@@ -86,6 +140,11 @@ async fn fresh_postgres(url: &str) -> (String, String) {
     admin.execute(format!(r#"CREATE DATABASE "{name}""#).as_str()).await.expect("create database");
     let options = PgConnectOptions::from_str(url).unwrap().database(&name);
     (options.to_url_lossy().to_string(), name)
+}
+
+async fn drop_postgres(url: &str, name: &str) {
+    let mut admin = PgConnection::connect(url).await.expect("PostgreSQL");
+    let _ = admin.execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str()).await;
 }
 
 fn start_server(database_url: &str, data_dir: &std::path::Path) -> (Child, String) {
@@ -102,6 +161,7 @@ fn start_server(database_url: &str, data_dir: &std::path::Path) -> (Child, Strin
         .env("BATON_LOGIN_ATTEMPTS_PER_MINUTE", "0")
         .env("BATON_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", "0")
         .env("BATON_STARTS_PER_ADDRESS_PER_MINUTE", "0")
+        .env("BATON_STARTS_PER_CHATBOT_PER_MINUTE", "0")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
@@ -130,42 +190,95 @@ async fn post(client: &reqwest::Client, base: &str, path: &str, token: Option<&s
     body
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 
-async fn socket(url: &str, headers: &[(&str, String)]) -> Socket {
+/// A socket from loopback address 127.0.0.`from` (so 10,000 of them do not run out of
+/// one address's ephemeral ports).
+async fn socket(server: SocketAddr, from: u8, url: &str, headers: &[(&str, String)]) -> Socket {
     let mut request = url.into_client_request().unwrap();
     for (name, value) in headers {
         request.headers_mut().insert(http::HeaderName::from_bytes(name.as_bytes()).unwrap(), value.parse().unwrap());
     }
-    tokio_tungstenite::connect_async(request).await.expect("socket").0
+    let tcp = tokio::net::TcpSocket::new_v4().unwrap();
+    tcp.bind(SocketAddr::from((Ipv4Addr::new(127, 0, 0, from), 0))).unwrap();
+    let stream = tcp.connect(server).await.expect("connect");
+    stream.set_nodelay(true).unwrap();
+    tokio_tungstenite::client_async(request, stream).await.expect("socket").0
 }
 
-/// Records, for every message frame whose text is one of ours, how long it took.
-fn watch(mut socket: Socket, timings: Arc<Mutex<Timings>>, team: bool) -> tokio::task::JoinHandle<()> {
+/// Records, for every message frame whose text is one of ours, how long it took; and
+/// counts the AI's answers while `measuring`.
+fn watch(mut socket: Socket, shared: Shared, team: bool) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         while let Some(Ok(frame)) = socket.next().await {
             let Ws::Text(text) = frame else { continue };
+            if !text.contains("\"message\"") {
+                continue;
+            }
             let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
+            let author = &frame["message"]["author"]["kind"];
+            if !team && author == "bot" && shared.measuring.load(Ordering::Relaxed) {
+                shared.bot.fetch_add(1, Ordering::Relaxed);
+            }
             let Some(body) = frame["message"]["text"].as_str() else { continue };
-            if !body.starts_with("lg-") || frame["message"]["author"]["kind"] != "visitor" {
+            if !body.starts_with("lg-") || author != "visitor" {
                 continue;
             }
             let now = Instant::now();
-            let mut t = timings.lock().unwrap();
+            let mut t = shared.timings.lock().unwrap();
             if let Some(sent) = t.sent.get(body).copied() {
-                if team { t.team.push(now - sent) } else { t.visitor.push(now - sent) }
+                if team {
+                    t.team.push(now - sent)
+                } else {
+                    t.visitor.push(now - sent)
+                }
             }
         }
     })
 }
 
-async fn run(args: &Args, database_label: &str, database_url: &str) {
+#[derive(Clone, Default)]
+struct Shared {
+    timings: Arc<Mutex<Timings>>,
+    measuring: Arc<AtomicBool>,
+    bot: Arc<AtomicUsize>,
+}
+
+struct Chat {
+    id: String,
+    token: String,
+}
+
+async fn start_chat(client: &reqwest::Client, base: &str, email: bool, i: usize) -> Chat {
+    // Those that will be claimed give their email up front: asking for a person hands over at once.
+    let body = if email {
+        json!({"bot_id": "demo", "email": format!("visitor{i}@bench.test")})
+    } else {
+        json!({"bot_id": "demo"})
+    };
+    let start = post(client, base, "widget/start", None, body).await;
+    Chat {
+        id: start["conversation_id"].as_str().unwrap().to_owned(),
+        token: start["visitor_token"].as_str().unwrap().to_owned(),
+    }
+}
+
+async fn visitor_socket(server: SocketAddr, ws_base: &str, chat: &Chat, from: u8) -> Socket {
+    let mut ws =
+        socket(server, from, &format!("{ws_base}/live/widget?conversation_id={}&after_seq=0", chat.id), &[]).await;
+    ws.send(Ws::Text(json!({"type": "auth", "token": chat.token}).to_string().into())).await.unwrap();
+    ws
+}
+
+async fn run(args: &Args, database_url: &str) -> Report {
     let dir = tempfile::tempdir().unwrap();
     let (mut server, base) = start_server(database_url, dir.path());
     let pid = server.id();
+    let address: SocketAddr = base.trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
     let ws_base = base.replacen("http://", "ws://", 1);
-    let client = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap();
-    let timings = Arc::new(Mutex::new(Timings::default()));
+    let client = reqwest::Client::builder().pool_max_idle_per_host(1024).tcp_nodelay(true).build().unwrap();
+    let shared = Shared::default();
+    let agents_wanted = if args.claimed { args.agents.max(1) } else { args.agents.min(args.visitors) };
 
     // Agents: created by the admin, each with its own Inbox socket.
     let admin_jar = Arc::new(reqwest::cookie::Jar::default());
@@ -173,67 +286,106 @@ async fn run(args: &Args, database_label: &str, database_url: &str) {
     post(&admin, &base, "auth/login", None, json!({"email": "admin@bench.test", "password": ADMIN_PASSWORD})).await;
     let mut agents = Vec::new();
     let mut watchers = Vec::new();
-    for i in 0..args.agents {
+    for i in 0..agents_wanted {
         let email = format!("agent{i}@bench.test");
-        post(&admin, &base, "team/members", None, json!({"email": email, "name": format!("Agent {i}"), "password": ADMIN_PASSWORD, "role": "agent"})).await;
+        let member = json!({"email": email, "name": format!("Agent {i}"), "password": ADMIN_PASSWORD, "role": "agent"});
+        post(&admin, &base, "team/members", None, member).await;
         let jar = Arc::new(reqwest::cookie::Jar::default());
         let agent = reqwest::Client::builder().cookie_provider(jar.clone()).build().unwrap();
         post(&agent, &base, "auth/login", None, json!({"email": email, "password": ADMIN_PASSWORD})).await;
         use reqwest::cookie::CookieStore;
         let cookie = jar.cookies(&base.parse().unwrap()).unwrap().to_str().unwrap().to_owned();
-        let inbox = socket(&format!("{ws_base}/live/inbox"), &[("cookie", cookie), ("origin", base.clone())]).await;
-        watchers.push(watch(inbox, timings.clone(), true));
+        let headers = [("cookie", cookie), ("origin", base.clone())];
+        let inbox = socket(address, 1, &format!("{ws_base}/live/inbox"), &headers).await;
+        watchers.push(watch(inbox, shared.clone(), true));
         agents.push(agent);
     }
-    let rss_base = rss_kib(pid, "VmRSS:");
 
-    // Visitors: a conversation and a socket each; the first M escalate and are claimed.
+    // Idle visitors: conversations first, then their sockets, so the difference in
+    // memory is the sockets' alone.
+    let mut idle_kib = None;
+    if args.idle > 0 {
+        let mut idle = Vec::with_capacity(args.idle);
+        for chunk in (0..args.idle).collect::<Vec<_>>().chunks(64) {
+            let starts = chunk.iter().map(|&i| start_chat(&client, &base, false, i));
+            idle.extend(futures_util::future::join_all(starts).await);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let before = status_kib(pid, "VmRSS:");
+        for (i, chat) in idle.iter().enumerate() {
+            let from = 2 + (i % 200) as u8;
+            let ws = visitor_socket(address, &ws_base, chat, from).await;
+            watchers.push(watch(ws, shared.clone(), false));
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let after = status_kib(pid, "VmRSS:");
+        idle_kib = Some(after.saturating_sub(before) as f64 / args.idle as f64);
+    }
+
+    // Senders: a conversation and a socket each. Without `--claimed`, the first
+    // `agents` escalate and are claimed (the bot answers the others); with it, all are.
     let mut chats = Vec::new();
     for i in 0..args.visitors {
-        // The ones that will escalate give their email up front, so asking for a person hands over at once.
-        let start_body = if i < args.agents {
-            json!({"bot_id": "demo", "email": format!("visitor{i}@bench.test")})
-        } else {
-            json!({"bot_id": "demo"})
-        };
-        let start = post(&client, &base, "widget/start", None, start_body).await;
-        let id = start["conversation_id"].as_str().unwrap().to_owned();
-        let token = start["visitor_token"].as_str().unwrap().to_owned();
-        let mut ws = socket(&format!("{ws_base}/live/widget?conversation_id={id}&after_seq=0"), &[]).await;
-        ws.send(Ws::Text(json!({"type": "auth", "token": token}).to_string().into())).await.unwrap();
-        watchers.push(watch(ws, timings.clone(), false));
-        if i < args.agents {
-            post(&client, &base, "widget/send", Some(&token), json!({"conversation_id": id, "client_id": "esc", "text": "I need a human"})).await;
+        let claim = args.claimed || i < agents_wanted;
+        let chat = start_chat(&client, &base, claim, i).await;
+        let ws = visitor_socket(address, &ws_base, &chat, 1).await;
+        watchers.push(watch(ws, shared.clone(), false));
+        if claim {
+            let body = json!({"conversation_id": chat.id, "client_id": "esc", "text": "I need a human"});
+            post(&client, &base, "widget/send", Some(&chat.token), body).await;
         }
-        chats.push((id, token));
+        chats.push((chat, claim));
     }
+    // The AI hands each over in its own turn; claim each once it has.
+    for (i, (chat, _)) in chats.iter().filter(|(_, claim)| *claim).enumerate() {
+        let agent = &agents[i % agents.len()];
+        let claim = json!({"conversation_id": chat.id});
+        let mut tries = 0;
+        while !agent
+            .post(format!("{base}/api/v1/inbox/claim"))
+            .json(&claim)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            tries += 1;
+            assert!(tries < 200, "conversation {} was never handed over", chat.id);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let chats: Vec<Chat> = chats.into_iter().map(|(chat, _)| chat).collect();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    for (i, agent) in agents.iter().enumerate() {
-        post(agent, &base, "inbox/claim", None, json!({"conversation_id": chats[i].0})).await;
-    }
-    let rss_idle = rss_kib(pid, "VmRSS:");
+    let rss_loaded = status_kib(pid, "VmRSS:");
 
-    // Load: every visitor sends in turn, at `rate` messages per second overall.
-    let per_visitor = Duration::from_secs_f64(args.visitors as f64 / args.rate);
+    // Load: at `rate` messages per second overall, or closed-loop with `--rate 0`.
+    let closed = args.rate <= 0.0;
+    let per_visitor = Duration::from_secs_f64(if closed { 1.0 } else { args.visitors as f64 / args.rate });
+    let cpu_before = cpu_time(pid);
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.seconds);
+    shared.measuring.store(true, Ordering::Relaxed);
     let mut senders = Vec::new();
-    for (i, (id, token)) in chats.iter().cloned().enumerate() {
-        let (client, base, timings) = (client.clone(), base.clone(), timings.clone());
+    for (i, chat) in chats.into_iter().enumerate() {
+        let (client, base, timings) = (client.clone(), base.clone(), shared.timings.clone());
         let offset = per_visitor.mul_f64(i as f64 / args.visitors as f64);
         senders.push(tokio::spawn(async move {
-            tokio::time::sleep(offset).await;
+            if !closed {
+                tokio::time::sleep(offset).await;
+            }
             let mut ticks = tokio::time::interval(per_visitor);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let mut n = 0;
             while Instant::now() < deadline {
-                ticks.tick().await;
+                if !closed {
+                    ticks.tick().await;
+                }
                 let text = format!("lg-{i}-{n}");
                 let sent = Instant::now();
                 timings.lock().unwrap().sent.insert(text.clone(), sent);
-                let body = json!({"conversation_id": id, "client_id": format!("c{n}"), "text": text});
+                let body = json!({"conversation_id": chat.id, "client_id": format!("c{n}"), "text": text});
                 let ok = client
                     .post(format!("{base}/api/v1/widget/send"))
-                    .bearer_auth(&token)
+                    .bearer_auth(&chat.token)
                     .json(&body)
                     .send()
                     .await
@@ -249,50 +401,259 @@ async fn run(args: &Args, database_label: &str, database_url: &str) {
         let _ = sender.await;
     }
     let elapsed = started.elapsed();
+    let cpu = cpu_time(pid).saturating_sub(cpu_before);
+    shared.measuring.store(false, Ordering::Relaxed);
+    let bot = shared.bot.load(Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(2)).await; // let the last frames arrive
-    let rss_peak = rss_kib(pid, "VmHWM:");
+    let rss_peak = status_kib(pid, "VmHWM:");
     let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
     let _ = server.wait();
     for watcher in watchers {
         watcher.abort();
     }
 
-    let mut t = timings.lock().unwrap();
-    let sent = t.sent.len();
+    let mut t = shared.timings.lock().unwrap();
     let acked = t.acked.len();
-    let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
-    println!("\n== {database_label}: {} visitors, {} agents, target {} msg/s for {} s", args.visitors, args.agents, args.rate, args.seconds);
-    println!("messages sent {sent}, acknowledged {acked}, {:.0} msg/s acknowledged", acked as f64 / elapsed.as_secs_f64());
-    let (a50, a99) = (percentile(&mut t.acked, 50.0), percentile(&mut t.acked, 99.0));
-    println!("send acknowledged (HTTP)       p50 {}  p99 {}", ms(a50), ms(a99));
-    let (v50, v99, vn) = (percentile(&mut t.visitor, 50.0), percentile(&mut t.visitor, 99.0), t.visitor.len());
-    println!("delivered to visitor's socket  p50 {}  p99 {}  ({vn} frames)", ms(v50), ms(v99));
-    let (m50, m99, mn) = (percentile(&mut t.team, 50.0), percentile(&mut t.team, 99.0), t.team.len());
-    println!("delivered to each team socket  p50 {}  p99 {}  ({mn} frames)", ms(m50), ms(m99));
+    let p = |samples: &mut Vec<Duration>| (percentile(samples, 50.0), percentile(samples, 99.0));
+    Report {
+        acked,
+        per_second: acked as f64 / elapsed.as_secs_f64(),
+        ack: p(&mut t.acked),
+        visitor: p(&mut t.visitor),
+        team: p(&mut t.team),
+        bot_per_second: bot as f64 / elapsed.as_secs_f64(),
+        cpu_ms_per_message: cpu.as_secs_f64() * 1000.0 / acked.max(1) as f64,
+        rss_mib: (rss_loaded / 1024, rss_peak / 1024),
+        idle_kib,
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn print_report(args: &Args, label: &str, r: &Report) {
+    let mode = if args.claimed { "claimed by agents" } else { "the AI answering" };
+    let rate = if args.rate <= 0.0 { "closed loop".to_owned() } else { format!("target {} msg/s", args.rate) };
     println!(
-        "server RSS: {} MiB with {} agents, {} MiB with all {} sockets open, peak {} MiB",
-        rss_base / 1024,
-        args.agents,
-        rss_idle / 1024,
-        args.visitors + args.agents,
-        rss_peak / 1024
+        "\n== {label}: {} senders ({mode}), {} agents, {} idle sockets, {rate}, {} s",
+        args.visitors, args.agents, args.idle, args.seconds
     );
+    println!(
+        "messages acknowledged {}, {:.0} msg/s; server CPU {:.3} ms per message",
+        r.acked, r.per_second, r.cpu_ms_per_message
+    );
+    println!("send acknowledged (HTTP)       p50 {}  p99 {}", ms(r.ack.0), ms(r.ack.1));
+    println!("delivered to visitor's socket  p50 {}  p99 {}", ms(r.visitor.0), ms(r.visitor.1));
+    println!("delivered to each team socket  p50 {}  p99 {}", ms(r.team.0), ms(r.team.1));
+    if !args.claimed {
+        println!("AI answers delivered           {:.0} per second", r.bot_per_second);
+    }
+    println!("server RSS {} MiB loaded, peak {} MiB", r.rss_mib.0, r.rss_mib.1);
+    if let Some(kib) = r.idle_kib {
+        println!("server memory per idle visitor socket {kib:.1} KiB");
+    }
+}
+
+/// What the disk and database allow: durable single-row commits per second (each one
+/// an fsync), and rows per second committed in batches as big as a group commit's.
+struct DiskLimits {
+    commits: f64,
+    batched_rows: f64,
+}
+
+const LIMIT_BATCH: usize = 512;
+
+async fn measure_limits(url: &str, setup: &str) -> DiskLimits {
+    sqlx::any::install_default_drivers();
+    let mut conn = AnyConnection::connect(url).await.expect("the database for the limits");
+    conn.execute(setup).await.unwrap();
+    conn.execute("CREATE TABLE IF NOT EXISTS bench_limit (id BIGINT PRIMARY KEY, text TEXT NOT NULL)").await.unwrap();
+    let window = Duration::from_secs(2);
+    let mut id: i64 = 0;
+    let started = Instant::now();
+    let mut commits = 0u64;
+    while started.elapsed() < window {
+        id += 1;
+        let sql = format!("BEGIN; INSERT INTO bench_limit (id, text) VALUES ({id}, 'a visitor message'); COMMIT;");
+        conn.execute(sql.as_str()).await.unwrap();
+        commits += 1;
+    }
+    let commits = commits as f64 / started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let mut rows = 0u64;
+    while started.elapsed() < window {
+        let mut sql = String::from("BEGIN;");
+        for _ in 0..LIMIT_BATCH {
+            id += 1;
+            sql.push_str(&format!("INSERT INTO bench_limit (id, text) VALUES ({id}, 'a visitor message');"));
+        }
+        sql.push_str("COMMIT;");
+        conn.execute(sql.as_str()).await.unwrap();
+        rows += LIMIT_BATCH as u64;
+    }
+    DiskLimits { commits, batched_rows: rows as f64 / started.elapsed().as_secs_f64() }
+}
+
+/// The same pragmas as Baton's own connections (WAL, an fsync per commit).
+async fn sqlite_limits(dir: &std::path::Path) -> DiskLimits {
+    let url = format!("sqlite://{}/limits.db?mode=rwc", dir.display());
+    measure_limits(&url, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;").await
+}
+
+async fn postgres_limits(url: &str) -> DiskLimits {
+    measure_limits(url, "SELECT 1").await
+}
+
+/// The median TCP round trip of one byte on 127.0.0.1.
+async fn loopback_round_trip() -> Duration {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        let mut byte = [0u8; 1];
+        while stream.read_exact(&mut byte).await.is_ok() {
+            if stream.write_all(&byte).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let mut samples = Vec::with_capacity(5000);
+    let mut byte = [7u8; 1];
+    for _ in 0..5000 {
+        let sent = Instant::now();
+        stream.write_all(&byte).await.unwrap();
+        stream.read_exact(&mut byte).await.unwrap();
+        samples.push(sent.elapsed());
+    }
+    percentile(&mut samples, 50.0)
+}
+
+/// `make bench`: each scenario on a fresh database, then one table.
+async fn suite(args: &Args) {
+    let postgres = args.database.clone().filter(|url| url.starts_with("postgres"));
+    let label = if postgres.is_some() { "PostgreSQL" } else { "SQLite" };
+    let dir = tempfile::tempdir().unwrap();
+    let limits = match &postgres {
+        Some(url) => {
+            let (fresh, name) = fresh_postgres(url).await;
+            let limits = postgres_limits(&fresh).await;
+            drop_postgres(url, &name).await;
+            limits
+        }
+        None => sqlite_limits(dir.path()).await,
+    };
+    let round_trip = loopback_round_trip().await;
+    let scenario = |claimed: bool, visitors: usize, agents: usize, rate: f64, idle: usize| Args {
+        claimed,
+        visitors,
+        agents,
+        rate,
+        idle,
+        seconds: args.seconds,
+        ..args.clone()
+    };
+    let mut runs = vec![
+        ("the AI answering every message, closed loop", scenario(false, 200, 2, 0.0, 0)),
+        ("claimed by agents, closed loop", scenario(true, 400, 2, 0.0, 0)),
+        ("claimed by agents, 2,000 msg/s", scenario(true, 400, 2, 2000.0, 0)),
+        ("claimed by agents, 1,000 msg/s", scenario(true, 400, 2, 1000.0, 0)),
+    ];
+    if postgres.is_none() {
+        runs.push(("claimed, 2,000 msg/s, 10,000 idle sockets + 50 agents", scenario(true, 200, 50, 2000.0, 10_000)));
+    }
+    let mut reports = Vec::new();
+    for (name, scenario) in &runs {
+        let report = match &postgres {
+            Some(url) => {
+                let (fresh, db) = fresh_postgres(url).await;
+                let report = run(scenario, &fresh).await;
+                drop_postgres(url, &db).await;
+                report
+            }
+            None => {
+                let url = format!("sqlite://{}/bench-{}.db?mode=rwc", dir.path().display(), reports.len());
+                run(scenario, &url).await
+            }
+        };
+        print_report(scenario, &format!("{label}: {name}"), &report);
+        reports.push(report);
+    }
+
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!("\n### {label} on this machine ({cores} cores), {} s per run\n", args.seconds);
+    println!("| figure | measured | this machine's limit | ratio |");
+    println!("|---|---|---|---|");
+    let ratio = |a: f64, b: f64| if b > 0.0 { format!("{:.1} %", 100.0 * a / b) } else { "–".into() };
+    let rtt = round_trip.as_secs_f64() * 1000.0;
+    let (ai, closed, steady) = (&reports[0], &reports[1], &reports[2]);
+    println!(
+        "| durable visitor messages/s, claimed (the write path) | {:.0} | {:.0} rows/s in batches of {LIMIT_BATCH}; {:.0} single-row commits/s | {} of batched; {:.1}× single commits |",
+        closed.per_second, limits.batched_rows, limits.commits, ratio(closed.per_second, limits.batched_rows), closed.per_second / limits.commits.max(1.0)
+    );
+    println!(
+        "| acknowledgement at 2,000 msg/s, claimed: p50 / p99 ({:.0} msg/s sustained) | {} / {} | loopback round trip {rtt:.3} ms | p50 = {:.0}× round trip |",
+        steady.per_second, ms(steady.ack.0), ms(steady.ack.1), steady.ack.0.as_secs_f64() * 1000.0 / rtt
+    );
+    println!(
+        "| delivery at 2,000 msg/s, claimed: visitor p50 / p99; team p50 / p99 | {} / {}; {} / {} | loopback round trip {rtt:.3} ms | – |",
+        ms(steady.visitor.0), ms(steady.visitor.1), ms(steady.team.0), ms(steady.team.1)
+    );
+    println!(
+        "| server CPU per message: claimed / the AI answering | {:.3} ms / {:.3} ms | 2 cores = {:.0} msg/s at the claimed cost | – |",
+        closed.cpu_ms_per_message, ai.cpu_ms_per_message, cores as f64 * 1000.0 / closed.cpu_ms_per_message.max(0.001)
+    );
+    println!(
+        "| visitor messages/s with the AI answering each (closed loop); AI answers/s | {:.0}; {:.0} | the claimed rate, {:.0} | {} |",
+        ai.per_second, ai.bot_per_second, closed.per_second, ratio(ai.per_second, closed.per_second)
+    );
+    let half = &reports[3];
+    println!(
+        "| acknowledgement at 1,000 msg/s, claimed: p50 / p99 ({:.0} msg/s sustained) | {} / {} | loopback round trip {rtt:.3} ms | p50 = {:.0}× round trip |",
+        half.per_second, ms(half.ack.0), ms(half.ack.1), half.ack.0.as_secs_f64() * 1000.0 / rtt
+    );
+    if let Some(idle) = reports.get(4) {
+        println!(
+            "| 10,000 idle visitor sockets + 50 agents: KiB per idle socket; RSS | {:.1} KiB; {} MiB (peak {}) | goal ≤ 6 KiB | – |",
+            idle.idle_kib.unwrap_or(0.0), idle.rss_mib.0, idle.rss_mib.1
+        );
+        println!(
+            "| …with them all connected, 2,000 msg/s: delivery to visitor p50 / p99; to each of 50 team sockets p50 / p99 | {} / {}; {} / {} | loopback round trip {rtt:.3} ms | – |",
+            ms(idle.visitor.0), ms(idle.visitor.1), ms(idle.team.0), ms(idle.team.1)
+        );
+    }
 }
 
 #[tokio::main]
 async fn main() {
-    let args = args();
-    match args.database.clone() {
+    let args = Args::parse();
+    let files = raise_file_limit();
+    if args.idle + args.visitors + args.agents + 64 > files as usize {
+        eprintln!(
+            "warning: {} sockets asked for, but the open-file limit is {files}",
+            args.idle + args.visitors + args.agents
+        );
+    }
+    if args.suite {
+        suite(&args).await;
+        return;
+    }
+    let report = match args.database.clone() {
         Some(url) if url.starts_with("postgres") => {
             let (fresh, name) = fresh_postgres(&url).await;
-            run(&args, "PostgreSQL", &fresh).await;
-            let mut admin = PgConnection::connect(&url).await.expect("PostgreSQL");
-            let _ = admin.execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str()).await;
+            let report = run(&args, &fresh).await;
+            drop_postgres(&url, &name).await;
+            report
         }
         _ => {
             let dir = tempfile::tempdir().unwrap();
             let url = format!("sqlite://{}/bench.db?mode=rwc", dir.path().display());
-            run(&args, "SQLite", &url).await;
+            run(&args, &url).await
         }
-    }
+    };
+    let label = if args.database.is_some() { "PostgreSQL" } else { "SQLite" };
+    print_report(&args, label, &report);
 }

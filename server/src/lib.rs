@@ -2,6 +2,7 @@
 //! these together; tests start the same `Application` on port 0.
 
 pub mod admin;
+pub mod assets;
 pub mod auth;
 pub mod backend;
 pub mod brain;

@@ -27,6 +27,7 @@ use tower_http::{
 use tower_sessions::{cookie::SameSite, ExpiredDeletion, Expiry, SessionManagerLayer};
 
 use crate::{
+    assets::{self, Assets},
     auth::{session::SqlSessionStore, throttle::SignInThrottle},
     backend::BatonBackend,
     brain::{
@@ -67,6 +68,7 @@ pub struct AppState {
     pub store: Store,
     pub handoff: Handoff,
     pub site: SiteOrigin,
+    pub assets: Assets,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -271,6 +273,7 @@ impl Application {
             store: store.clone(),
             handoff,
             site: site.clone(),
+            assets: Assets::scan(&settings.site_root),
         };
         let proxies = TrustedProxies(settings.trusted_proxies.clone());
         let router = router(state, BackendHandle(backend), sessions, proxies, settings.secure_cookies);
@@ -319,7 +322,11 @@ fn router(
     secure_cookies: bool,
 ) -> Router {
     let routes = generate_route_list(App);
-    let provide = move || provide_context(backend.clone());
+    let urls = state.assets.urls();
+    let provide = move || {
+        provide_context(backend.clone());
+        provide_context(urls.clone());
+    };
     let shell_options = state.leptos_options.clone();
     let sessions = SessionManagerLayer::new(sessions)
         .with_name("baton_session")
@@ -333,6 +340,7 @@ fn router(
         .route("/live/widget", get(live::widget::widget_socket))
         .route("/live/inbox", get(live::inbox::inbox_socket))
         .route("/demo", get(widget::demo_host_page))
+        .route("/pkg/{*file}", get(assets::serve))
         .leptos_routes_with_context(&state, routes, provide, move || shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Inner to outer: every layer below runs before the ones above it.
@@ -343,10 +351,14 @@ fn router(
         .layer(middleware::from_fn_with_state(proxies, client_address))
         // Outside everything that answers, so every response (errors, files, pages) has the headers.
         .layer(middleware::from_fn_with_state(state.store.clone(), security_headers))
+        .layer(middleware::from_fn(assets::cache_policy))
         .layer(TraceLayer::new_for_http())
         // Outermost, so the layers inside see plain bodies. A WebSocket upgrade has none to compress.
+        // Built files are compressed at build time (`assets`); this covers pages and API answers.
         .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(
-            |status: StatusCode, _: Version, _: &HeaderMap, _: &Extensions| status != StatusCode::SWITCHING_PROTOCOLS,
+            |status: StatusCode, _: Version, _: &HeaderMap, extensions: &Extensions| {
+                status != StatusCode::SWITCHING_PROTOCOLS && extensions.get::<assets::Built>().is_none()
+            },
         )))
         .with_state(state)
 }

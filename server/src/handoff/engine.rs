@@ -1,5 +1,5 @@
 //! The one path of every change to a conversation: decide with `transition`, then in
-//! one write transaction make the conditional state write (it succeeds only if nobody
+//! one change of the store's group commit make the conditional state write (it succeeds only if nobody
 //! changed the conversation since it was read), append the messages under their seqs,
 //! commit, and only then publish. A lost race re-reads and decides again, so exactly
 //! one of any number of concurrent claimers wins.
@@ -19,7 +19,7 @@ use super::Handoff;
 use crate::{
     live::bus::Announcement,
     store::{
-        conversations::{append_message, change_state, BotTurnDue, ConversationRecord, NewMessage, StateChange},
+        conversations::{append_message, change_state, BotTurnDue, ConversationRecord, NewMessage, StateChange, Tx},
         helpdesks::{insert_outbox, NewOutbox},
         new_id, now_ms,
     },
@@ -29,6 +29,7 @@ use crate::{
 const MAX_ATTEMPTS: usize = 8;
 
 /// A message to append as part of a change.
+#[derive(Clone)]
 pub(super) struct Pending {
     pub author: Author,
     pub author_id: Option<String>,
@@ -157,66 +158,34 @@ impl Handoff {
         } = change;
         for attempt in 0..MAX_ATTEMPTS {
             let outcome = decide(&current.state, &command)?;
-            let now = now_ms();
-            let mut tx = self.store.begin_write().await.map_err(AppError::internal)?;
-            let change = StateChange {
-                conversation_id: &current.id,
-                from: &current.state,
-                to: &outcome.state,
-                escalation: escalation.as_ref().map(|(reason, summary)| (*reason, summary.as_str())),
-                pending_escalation: pending_escalation.as_ref().map(|p| p.as_deref()),
-                visitor_email: visitor_email.as_deref(),
-                bot_turn: match (outcome.bot_answers, ends_bot_turn) {
-                    (true, _) => BotTurnDue::Owed,
-                    (false, true) => BotTurnDue::Done,
-                    (false, false) => BotTurnDue::Unchanged,
-                },
-                actor,
-                now,
+            let write = Write {
+                current: current.clone(),
+                outcome: outcome.clone(),
+                actor: actor.to_owned(),
+                pending: pending.clone(),
+                escalation: escalation.clone(),
+                pending_escalation: pending_escalation.clone(),
+                visitor_email: visitor_email.clone(),
+                ends_bot_turn,
+                to_desk,
             };
-            if !change_state(&mut tx, change).await.map_err(AppError::internal)? {
-                // Someone changed the conversation since we read it: read again and re-decide.
-                drop(tx);
-                current = self.reload(&current.id).await?.ok_or(AppError::NotFound)?;
-                if attempt > 2 {
-                    tokio::time::sleep(Duration::from_millis(2 << attempt)).await;
-                }
-                continue;
-            }
-            let mut messages = Vec::new();
-            let system = outcome.note.as_ref().map(|note| Pending::system(note.text()));
-            for message in pending.iter().chain(system.as_ref()) {
-                let new = NewMessage {
-                    conversation_id: &current.id,
-                    author: &message.author,
-                    author_id: message.author_id.as_deref(),
-                    text: &message.text,
-                    client_id: message.client_id.as_deref(),
-                    asks: message.asks,
-                    now,
-                };
-                match append_message(&mut tx, new).await {
-                    Ok(message) => messages.push(message),
-                    // Expected under concurrent resends; `send_once` answers it. Not an error to log.
-                    Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                        return Err(AppError::Conflict("a message with this client_id was just stored".into()));
+            let written = self.store.write(&current.id, move |tx| Box::pin(write.run(tx))).await;
+            let messages = match written {
+                Ok(Some(messages)) => messages,
+                Ok(None) => {
+                    // Someone changed the conversation since we read it: read again and re-decide.
+                    current = self.reload(&current.id).await?.ok_or(AppError::NotFound)?;
+                    if attempt > 2 {
+                        tokio::time::sleep(Duration::from_millis(2 << attempt)).await;
                     }
-                    Err(err) => return Err(AppError::internal(err)),
+                    continue;
                 }
-            }
-            if let Some(desk) = to_desk {
-                let id = new_id("esc");
-                let row = NewOutbox {
-                    id: &id,
-                    conversation_id: &current.id,
-                    workspace_id: &current.workspace_id,
-                    chatbot_id: &current.chatbot_id,
-                    desk,
-                    now,
-                };
-                insert_outbox(&mut tx, row).await.map_err(AppError::internal)?;
-            }
-            tx.commit().await.map_err(AppError::internal)?;
+                // Expected under concurrent resends; `send_once` answers it. Not an error to log.
+                Err(WriteError::DuplicateClientId) => {
+                    return Err(AppError::Conflict("a message with this client_id was just stored".into()));
+                }
+                Err(WriteError::Store(err)) => return Err(AppError::internal(err)),
+            };
             if to_desk.is_some() {
                 if let Some(outbox) = &self.outbox {
                     outbox.wake();
@@ -255,5 +224,90 @@ impl Handoff {
             to,
             state_changed,
         });
+    }
+}
+
+/// One attempt at a change, as the group commit runs it: the conditional state write,
+/// then the messages under their seqs, then the help desk's outbox row.
+struct Write {
+    current: ConversationRecord,
+    outcome: Outcome,
+    actor: String,
+    pending: Vec<Pending>,
+    escalation: Option<(EscalationReason, String)>,
+    pending_escalation: Option<Option<String>>,
+    visitor_email: Option<String>,
+    ends_bot_turn: bool,
+    to_desk: Option<Desk>,
+}
+
+enum WriteError {
+    /// Another message already holds this client id (its unique index).
+    DuplicateClientId,
+    Store(sqlx::Error),
+}
+
+impl From<sqlx::Error> for WriteError {
+    fn from(err: sqlx::Error) -> WriteError {
+        WriteError::Store(err)
+    }
+}
+
+impl Write {
+    /// The stored messages; `None` when the conversation changed since it was read
+    /// (nothing is written then).
+    async fn run(self, tx: &mut Tx) -> Result<Option<Vec<Message>>, WriteError> {
+        let Write { current, outcome, actor, pending, escalation, pending_escalation, visitor_email, ends_bot_turn, to_desk } =
+            self;
+        let now = now_ms();
+        let change = StateChange {
+            conversation_id: &current.id,
+            from: &current.state,
+            to: &outcome.state,
+            escalation: escalation.as_ref().map(|(reason, summary)| (*reason, summary.as_str())),
+            pending_escalation: pending_escalation.as_ref().map(|p| p.as_deref()),
+            visitor_email: visitor_email.as_deref(),
+            bot_turn: match (outcome.bot_answers, ends_bot_turn) {
+                (true, _) => BotTurnDue::Owed,
+                (false, true) => BotTurnDue::Done,
+                (false, false) => BotTurnDue::Unchanged,
+            },
+            actor: &actor,
+            now,
+        };
+        if !change_state(tx, change).await? {
+            return Ok(None);
+        }
+        let mut messages = Vec::new();
+        let system = outcome.note.as_ref().map(|note| Pending::system(note.text()));
+        for message in pending.iter().chain(system.as_ref()) {
+            let new = NewMessage {
+                conversation_id: &current.id,
+                author: &message.author,
+                author_id: message.author_id.as_deref(),
+                text: &message.text,
+                client_id: message.client_id.as_deref(),
+                asks: message.asks,
+                now,
+            };
+            match append_message(tx, new).await {
+                Ok(message) => messages.push(message),
+                Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Err(WriteError::DuplicateClientId),
+                Err(err) => return Err(err.into()),
+            }
+        }
+        if let Some(desk) = to_desk {
+            let id = new_id("esc");
+            let row = NewOutbox {
+                id: &id,
+                conversation_id: &current.id,
+                workspace_id: &current.workspace_id,
+                chatbot_id: &current.chatbot_id,
+                desk,
+                now,
+            };
+            insert_outbox(tx, row).await?;
+        }
+        Ok(Some(messages))
     }
 }

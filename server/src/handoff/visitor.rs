@@ -63,34 +63,39 @@ impl Handoff {
         let token = visitor_token::generate();
         let id = new_id("conv");
         let now = now_ms();
-        let mut tx = self.store.begin_write().await.map_err(AppError::internal)?;
-        insert_conversation(
-            &mut tx,
-            NewConversation {
-                id: &id,
-                chatbot: &chatbot,
-                token_hash: &visitor_token::hash(&token),
-                visitor: &visitor,
-                now,
-            },
-        )
-        .await
-        .map_err(AppError::internal)?;
-        let mut messages = Vec::new();
-        if !chatbot.greeting.trim().is_empty() {
-            let author = bot_author(&chatbot.name);
-            let greeting = NewMessage {
-                conversation_id: &id,
-                author: &author,
-                author_id: None,
-                text: &chatbot.greeting,
-                client_id: None,
-                asks: None,
-                now,
-            };
-            messages.push(append_message(&mut tx, greeting).await.map_err(AppError::internal)?);
-        }
-        tx.commit().await.map_err(AppError::internal)?;
+        let token_hash = visitor_token::hash(&token);
+        let conversation_id = id.clone();
+        let written = self
+            .store
+            .write(&id, move |tx| {
+                Box::pin(async move {
+                    let new = NewConversation {
+                        id: &conversation_id,
+                        chatbot: &chatbot,
+                        token_hash: &token_hash,
+                        visitor: &visitor,
+                        now,
+                    };
+                    insert_conversation(tx, new).await?;
+                    let mut messages = Vec::new();
+                    if !chatbot.greeting.trim().is_empty() {
+                        let author = bot_author(&chatbot.name);
+                        let greeting = NewMessage {
+                            conversation_id: &conversation_id,
+                            author: &author,
+                            author_id: None,
+                            text: &chatbot.greeting,
+                            client_id: None,
+                            asks: None,
+                            now,
+                        };
+                        messages.push(append_message(tx, greeting).await?);
+                    }
+                    Ok::<_, sqlx::Error>(messages)
+                })
+            })
+            .await;
+        let messages = written.map_err(AppError::internal)?;
         if let Some(conversation) = self.reload(&id).await? {
             self.hub.publish_team(
                 &conversation.workspace_id,

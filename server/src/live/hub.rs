@@ -39,7 +39,9 @@ impl Default for Hub {
 
 #[derive(Default)]
 struct Channels {
-    conversations: HashMap<String, broadcast::Sender<VisitorEvent>>,
+    /// Events behind an `Arc`: a channel's slots stay pointer-sized, which every idle
+    /// visitor's socket pays for (and a conversation's one receiver unwraps it for free).
+    conversations: HashMap<String, broadcast::Sender<Arc<VisitorEvent>>>,
     workspaces: HashMap<String, broadcast::Sender<WorkspaceEvent>>,
 }
 
@@ -49,7 +51,7 @@ impl Hub {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub fn subscribe_conversation(&self, conversation_id: &str) -> broadcast::Receiver<VisitorEvent> {
+    pub fn subscribe_conversation(&self, conversation_id: &str) -> broadcast::Receiver<Arc<VisitorEvent>> {
         self.channels()
             .conversations
             .entry(conversation_id.to_owned())
@@ -68,7 +70,7 @@ impl Hub {
     /// To the visitor's sockets of this conversation (if any are open).
     pub fn publish_visitor(&self, conversation_id: &str, event: VisitorEvent) {
         if let Some(sender) = self.channels().conversations.get(conversation_id) {
-            let _ = sender.send(event);
+            let _ = sender.send(Arc::new(event));
         }
     }
 
@@ -113,7 +115,7 @@ mod tests {
 
         hub.publish_visitor("c1", VisitorEvent::Pong);
 
-        assert_eq!(mine.recv().await.unwrap(), VisitorEvent::Pong);
+        assert_eq!(*mine.recv().await.unwrap(), VisitorEvent::Pong);
         assert!(other.try_recv().is_err());
     }
 

@@ -41,11 +41,12 @@ const DRAIN_TOTAL: Duration = Duration::from_secs(2);
 const DRAIN_MAX_BYTES: usize = 4 * 1024 * 1024;
 
 /// Small buffers (tungstenite's defaults reserve 128 KiB per socket, which 100k idle
-/// visitors cannot afford) and the client frame limit as the transport's own: a frame
+/// visitors cannot afford; the read buffer is the one allocated up front, and grows
+/// for a frame bigger than it) and the client frame limit as the transport's own: a frame
 /// or message over `MAX_CLIENT_FRAME_BYTES` is refused at its header, never buffered.
 fn config() -> WebSocketConfig {
     WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(1024)
         .write_buffer_size(4 * 1024)
         .max_write_buffer_size(256 * 1024)
         .max_frame_size(Some(MAX_CLIENT_FRAME_BYTES))

@@ -5,6 +5,8 @@
 //! frames. The socket tracks the last seq it sent: duplicates are dropped, and a gap
 //! (or a lagging channel) is filled from the database, so nothing is lost or doubled.
 
+use std::sync::Arc;
+
 use app::{
     domain::{
         live::{VisitorEvent, WidgetClientFrame},
@@ -120,7 +122,7 @@ where
                 }
             }
             event = events.recv() => {
-                let sent = match event {
+                let sent = match event.map(Arc::unwrap_or_clone) {
                     Ok(VisitorEvent::Message { message }) if message.seq <= last_seq => Ok(()),
                     Ok(VisitorEvent::Message { message }) if message.seq == last_seq + 1 => {
                         last_seq = message.seq;

@@ -373,33 +373,42 @@ impl Store {
     /// Takes the AI's owed turn of a conversation for `lease_ms`: true when this caller
     /// may run it (a turn is owed, and nobody else holds it or their lease ran out).
     pub async fn take_bot_turn(&self, conversation_id: &str, lease_ms: i64) -> Result<bool, sqlx::Error> {
-        let now = now_ms();
-        let mut tx = self.begin_write().await?;
-        let taken = sqlx::query(
-            "UPDATE conversations SET bot_lease_until = $2 \
-             WHERE id = $1 AND bot_due > 0 AND (bot_lease_until IS NULL OR bot_lease_until < $3)",
-        )
-        .bind(conversation_id)
-        .bind(now + lease_ms)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
-        Ok(taken == 1)
+        let id = conversation_id.to_owned();
+        self.write(conversation_id, move |tx| {
+            Box::pin(async move {
+                let now = now_ms();
+                let taken = sqlx::query(
+                    "UPDATE conversations SET bot_lease_until = $2 \
+                     WHERE id = $1 AND bot_due > 0 AND (bot_lease_until IS NULL OR bot_lease_until < $3)",
+                )
+                .bind(&id)
+                .bind(now + lease_ms)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                Ok(taken == 1)
+            })
+        })
+        .await
     }
 
     /// The AI's turn found nothing to do (a person holds the chat now): one fewer owed.
     pub async fn skip_bot_turn(&self, conversation_id: &str) -> Result<(), sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE conversations SET bot_due = CASE WHEN bot_due > 0 THEN bot_due - 1 ELSE 0 END, \
-             bot_lease_until = NULL WHERE id = $1",
-        )
-        .bind(conversation_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await
+        let id = conversation_id.to_owned();
+        self.write(conversation_id, move |tx| {
+            Box::pin(async move {
+                sqlx::query(
+                    "UPDATE conversations SET bot_due = CASE WHEN bot_due > 0 THEN bot_due - 1 ELSE 0 END, \
+                     bot_lease_until = NULL WHERE id = $1",
+                )
+                .bind(&id)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Conversations owed an AI turn that nobody runs (no lease, or an expired one).

@@ -6,6 +6,7 @@
 
 pub mod activity;
 pub mod conversations;
+pub mod group;
 pub mod helpdesks;
 pub mod knowledge;
 pub mod members;
@@ -41,6 +42,8 @@ pub struct Store {
     /// Baton instead of racing for SQLite's single write lock (no SQLITE_BUSY on lock
     /// upgrades). On PostgreSQL the same pool as reads.
     writer: AnyPool,
+    /// The hot path's writes (messages, state changes, bot turns): group-committed.
+    group: group::GroupCommit,
     backend: Backend,
 }
 
@@ -59,11 +62,13 @@ impl Store {
         };
         let options = AnyConnectOptions::from_str(url)?;
         let pool = pool_options(backend, max_connections).connect_with(options.clone()).await?;
-        let writer = match backend {
-            Backend::Sqlite => pool_options(backend, 1).connect_with(options).await?,
-            Backend::Postgres => pool.clone(),
+        let (writer, lanes) = match backend {
+            Backend::Sqlite => (pool_options(backend, 1).connect_with(options).await?, 1),
+            // Up to four lanes of batches; the other connections serve reads and other writes.
+            Backend::Postgres => (pool.clone(), (max_connections / 4).clamp(1, 4) as usize),
         };
-        Ok(Store { pool, writer, backend })
+        let group = group::GroupCommit::start(writer.clone(), lanes);
+        Ok(Store { pool, writer, group, backend })
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
@@ -85,14 +90,27 @@ impl Store {
         &self.pool
     }
 
-    /// A write transaction (see `writer`). Keep it short: on SQLite it holds the only writer.
     /// PostgreSQL's `NOTIFY` on `channel` (the cross-instance bus's wake-up).
     pub async fn notify(&self, channel: &str, payload: &str) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(payload).execute(self.pool()).await.map(|_| ())
     }
 
+    /// A write transaction of its own (see `writer`), for changes off the hot path. Keep
+    /// it short: on SQLite it holds the only writer, which the group commit waits for.
     pub async fn begin_write(&self) -> Result<conversations::Tx, sqlx::Error> {
         self.writer.begin().await
+    }
+
+    /// Runs `work` as one change in the next group commit of `key`'s lane (see
+    /// `group`): it shares a transaction with other callers' changes, is rolled back
+    /// alone if it fails, and is answered once its batch is durable.
+    pub async fn write<T, E, F>(&self, key: &str, work: F) -> Result<T, E>
+    where
+        F: for<'t> FnOnce(&'t mut conversations::Tx) -> group::BoxFuture<'t, Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: From<sqlx::Error> + Send + 'static,
+    {
+        self.group.write(key, work).await
     }
 
     pub fn backend(&self) -> Backend {

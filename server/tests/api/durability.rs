@@ -83,6 +83,69 @@ async fn every_acknowledged_message_survives_sigkill_once_and_in_order(db: Db) {
     assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "no gaps, no duplicates");
 }
 
+/// Group commit, killed mid-batch: 40 visitors send at once, so commits hold many of
+/// their messages each. After a SIGKILL, every acknowledged message is there exactly
+/// once and in order in its own conversation; only a message in flight at the kill
+/// (stored but never acknowledged) may follow, one per conversation at most.
+async fn a_sigkill_mid_batch_keeps_every_acknowledged_message_once(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let (mut child, app) = start(&database);
+    let mut chats = Vec::new();
+    for _ in 0..40 {
+        chats.push(app.start_chat().await);
+    }
+    // Per conversation, its acknowledged (client id, text) pairs in order.
+    type Acked = Vec<Vec<(String, String)>>;
+    let acked: Arc<Mutex<Acked>> = Arc::new(Mutex::new(vec![Vec::new(); chats.len()]));
+    let senders: Vec<_> = chats
+        .iter()
+        .enumerate()
+        .map(|(n, chat)| {
+            let (app, chat, acked) = (TestApp::at(&app.address), chat.clone(), acked.clone());
+            tokio::spawn(async move {
+                for i in 0.. {
+                    let (client_id, text) = (format!("k{i}"), format!("visitor {n} message {i}"));
+                    let body = json!({"conversation_id": chat.conversation_id, "client_id": client_id, "text": text});
+                    match app.client.post(app.url("/api/v1/widget/send")).bearer_auth(&chat.token).json(&body).send().await {
+                        Ok(response) if response.status() == 200 => acked.lock().unwrap()[n].push((client_id, text)),
+                        _ => break, // the server is gone
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    for sender in senders {
+        let _ = tokio::time::timeout(Duration::from_secs(15), sender).await;
+    }
+    let acked = acked.lock().unwrap().clone();
+    let total: usize = acked.iter().map(Vec::len).sum();
+    assert!(total > 100, "the load was under way when the server died: {total} acks");
+
+    let (mut again, app) = start(&database);
+    for (chat, acked) in chats.iter().zip(&acked) {
+        let messages = app.history(chat, 0).await["messages"].as_array().unwrap().clone();
+        let visitor: Vec<(String, String)> = messages
+            .iter()
+            .filter(|m| m["author"]["kind"] == "visitor")
+            .map(|m| (m["client_id"].as_str().unwrap().to_owned(), m["text"].as_str().unwrap().to_owned()))
+            .collect();
+        assert!(
+            visitor.len() == acked.len() || visitor.len() == acked.len() + 1,
+            "{}: {} stored vs {} acknowledged",
+            chat.conversation_id,
+            visitor.len(),
+            acked.len()
+        );
+        assert_eq!(visitor[..acked.len()], acked[..], "every acknowledged message, in order");
+        let seqs: Vec<i64> = messages.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+        assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "no gaps, no duplicates");
+    }
+    terminate_and_wait(&mut again);
+}
+
 /// How many bot messages answer the visitor's question (everything after it: the
 /// greeting comes before).
 fn answers(history: &serde_json::Value) -> usize {
@@ -136,6 +199,7 @@ async fn every_acknowledged_question_gets_exactly_one_answer_across_a_sigkill(db
 
 crate::on_both_databases!(
     every_acknowledged_message_survives_sigkill_once_and_in_order,
+    a_sigkill_mid_batch_keeps_every_acknowledged_message_once,
     every_acknowledged_question_gets_exactly_one_answer_across_a_sigkill,
 );
 

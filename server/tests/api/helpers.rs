@@ -115,6 +115,8 @@ pub fn test_settings(database: &TestDatabase) -> Settings {
     let mut settings = Settings::for_database(database.url.clone(), database.dir.path().to_path_buf());
     settings.admin_email = ADMIN_EMAIL.to_owned();
     settings.admin_password = Some(ADMIN_PASSWORD.into());
+    // The site `make build` made (tests run in `server/`, where `target/site` is not).
+    settings.site_root = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site").into();
     settings
 }
 

@@ -1,0 +1,176 @@
+//! Group commit: the changes that arrive while a transaction is open or committing
+//! share the next commit, so one fsync (SQLite) or one WAL flush (PostgreSQL) makes
+//! many of them durable at once.
+//!
+//! Each change runs in its lane's batch transaction under its own savepoint: a change
+//! that fails is rolled back to its savepoint and answered with its own error, and the
+//! others in the batch go on. Changes run one after another, each seeing what the
+//! earlier ones wrote, so a conditional write (a claim: `... WHERE state = $from`)
+//! means inside a batch what it means alone. Every caller is answered only once the
+//! batch that holds its change is durable; if the commit fails, every change in that
+//! batch fails with it and nothing of it is applied.
+//!
+//! SQLite has one lane (it has one writer anyway). PostgreSQL has several, and a
+//! change goes to the lane its key (a conversation id) picks, so two changes of one
+//! conversation never wait on each other's row lock from two open transactions.
+
+use std::{
+    future::Future,
+    hash::{DefaultHasher, Hash, Hasher},
+    pin::Pin,
+};
+
+use sqlx::AnyPool;
+use tokio::sync::{mpsc, oneshot};
+
+use super::conversations::Tx;
+
+pub type BoxFuture<'t, T> = Pin<Box<dyn Future<Output = T> + Send + 't>>;
+
+/// Most changes in one transaction: bounds how long the first of them waits.
+const MAX_BATCH: usize = 512;
+/// Changes waiting for a lane before senders wait too (backpressure, bounded memory).
+const QUEUE: usize = 4096;
+
+/// One change waiting for its batch, type-erased so one lane carries every kind.
+trait Work: Send {
+    /// Runs the change in the batch's transaction; false when it failed (the lane then
+    /// rolls its writes back to its savepoint).
+    fn run<'t>(&'t mut self, tx: &'t mut Tx) -> BoxFuture<'t, bool>;
+    /// The batch is durable (`Ok`) or lost: answers the caller.
+    fn finish(self: Box<Self>, committed: Result<(), &sqlx::Error>);
+}
+
+struct Job<F, T, E> {
+    work: Option<F>,
+    output: Option<Result<T, E>>,
+    reply: oneshot::Sender<Result<T, E>>,
+}
+
+impl<F, T, E> Work for Job<F, T, E>
+where
+    F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<T, E>> + Send,
+    T: Send,
+    E: From<sqlx::Error> + Send,
+{
+    fn run<'t>(&'t mut self, tx: &'t mut Tx) -> BoxFuture<'t, bool> {
+        Box::pin(async move {
+            let Some(work) = self.work.take() else { return false };
+            let output = work(tx).await;
+            let ok = output.is_ok();
+            self.output = Some(output);
+            ok
+        })
+    }
+
+    fn finish(self: Box<Self>, committed: Result<(), &sqlx::Error>) {
+        let answer = match (self.output, committed) {
+            // Its own failure was rolled back to its savepoint: the caller's answer whatever the batch did.
+            (Some(Err(err)), _) => Err(err),
+            (Some(Ok(value)), Ok(())) => Ok(value),
+            (Some(Ok(_)), Err(err)) | (None, Err(err)) => Err(E::from(lost(err))),
+            (None, Ok(())) => Err(E::from(lost(&sqlx::Error::WorkerCrashed))),
+        };
+        let _ = self.reply.send(answer);
+    }
+}
+
+/// The error each caller of a batch that did not commit gets (sqlx errors are not `Clone`).
+fn lost(err: &sqlx::Error) -> sqlx::Error {
+    sqlx::Error::Io(std::io::Error::other(format!("the transaction holding this change did not commit: {err}")))
+}
+
+#[derive(Clone)]
+pub struct GroupCommit {
+    lanes: std::sync::Arc<[mpsc::Sender<Box<dyn Work>>]>,
+}
+
+impl GroupCommit {
+    /// Starts `lanes` writer tasks, each taking its connection from `pool` per batch.
+    pub fn start(pool: AnyPool, lanes: usize) -> GroupCommit {
+        let lanes: Vec<_> = (0..lanes.max(1))
+            .map(|_| {
+                let (sender, receiver) = mpsc::channel(QUEUE);
+                tokio::spawn(lane(pool.clone(), receiver));
+                sender
+            })
+            .collect();
+        GroupCommit { lanes: lanes.into() }
+    }
+
+    /// Runs `work` in the next batch of the lane `key` picks; answers once that batch
+    /// is durable. `work` must be all of one change: it runs with other callers'
+    /// changes in the same transaction, so it must not commit, and what it returns
+    /// counts only if the batch commits.
+    pub async fn write<T, E, F>(&self, key: &str, work: F) -> Result<T, E>
+    where
+        F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: From<sqlx::Error> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job: Box<dyn Work> = Box::new(Job { work: Some(work), output: None, reply });
+        let lane = &self.lanes[self.lane_of(key)];
+        lane.send(job).await.map_err(|_| E::from(sqlx::Error::PoolClosed))?;
+        answer.await.map_err(|_| E::from(sqlx::Error::WorkerCrashed))?
+    }
+
+    fn lane_of(&self, key: &str) -> usize {
+        if self.lanes.len() == 1 {
+            return 0;
+        }
+        let mut hasher = DefaultHasher::new();
+        key.hash(&mut hasher);
+        (hasher.finish() % self.lanes.len() as u64) as usize
+    }
+}
+
+async fn lane(pool: AnyPool, mut jobs: mpsc::Receiver<Box<dyn Work>>) {
+    let mut batch: Vec<Box<dyn Work>> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = jobs.recv().await {
+        batch.push(first);
+        let committed = run_batch(&pool, &mut jobs, &mut batch).await;
+        if let Err(err) = &committed {
+            tracing::error!(error = %err, changes = batch.len(), "a group commit failed; its changes are not applied");
+        }
+        for job in batch.drain(..) {
+            job.finish(committed.as_ref().map(|_| ()));
+        }
+    }
+}
+
+fn execute<'t>(tx: &'t mut Tx, sql: &'static str) -> BoxFuture<'t, Result<(), sqlx::Error>> {
+    Box::pin(async move { sqlx::query(sql).execute(&mut **tx).await.map(|_| ()) })
+}
+
+/// One transaction: the batch's changes, and those that queue up while they run, up to
+/// `MAX_BATCH`; then one commit.
+async fn run_batch(
+    pool: &AnyPool,
+    jobs: &mut mpsc::Receiver<Box<dyn Work>>,
+    batch: &mut Vec<Box<dyn Work>>,
+) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let mut done = 0;
+    loop {
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if done == batch.len() {
+            break;
+        }
+        for job in &mut batch[done..] {
+            // One round trip per change. Not released: the next `SAVEPOINT change` shadows
+            // it (a rollback goes to the newest), and the commit ends them all.
+            execute(&mut tx, "SAVEPOINT change").await?;
+            if !job.run(&mut tx).await {
+                execute(&mut tx, "ROLLBACK TO SAVEPOINT change").await?;
+            }
+            done += 1;
+        }
+    }
+    tx.commit().await
+}
