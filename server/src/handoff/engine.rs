@@ -19,7 +19,7 @@ use super::Handoff;
 use crate::{
     live::bus::Announcement,
     store::{
-        conversations::{append_message, change_state, BotTurnDue, ConversationRecord, NewMessage, StateChange, Tx},
+        conversations::{change_state, insert_message_at, BotTurnDue, ConversationRecord, NewMessage, StateChange, Tx},
         helpdesks::{insert_outbox, NewOutbox},
         new_id, now_ms,
     },
@@ -227,8 +227,9 @@ impl Handoff {
     }
 }
 
-/// One attempt at a change, as the group commit runs it: the conditional state write,
-/// then the messages under their seqs, then the help desk's outbox row.
+/// One attempt at a change, as the group commit runs it: the conditional state write
+/// (which also takes the messages' seqs), then the messages, then the help desk's
+/// outbox row.
 struct Write {
     current: ConversationRecord,
     outcome: Outcome,
@@ -260,6 +261,9 @@ impl Write {
         let Write { current, outcome, actor, pending, escalation, pending_escalation, visitor_email, ends_bot_turn, to_desk } =
             self;
         let now = now_ms();
+        let system = outcome.note.as_ref().map(|note| Pending::system(note.text()));
+        let appending: Vec<&Pending> = pending.iter().chain(system.as_ref()).collect();
+        let appends: Vec<AuthorKind> = appending.iter().map(|message| message.author.kind).collect();
         let change = StateChange {
             conversation_id: &current.id,
             from: &current.state,
@@ -272,15 +276,14 @@ impl Write {
                 (false, true) => BotTurnDue::Done,
                 (false, false) => BotTurnDue::Unchanged,
             },
+            appends: &appends,
             actor: &actor,
             now,
         };
-        if !change_state(tx, change).await? {
-            return Ok(None);
-        }
+        // One statement takes the state and the messages' seqs.
+        let Some(first_seq) = change_state(tx, change).await? else { return Ok(None) };
         let mut messages = Vec::new();
-        let system = outcome.note.as_ref().map(|note| Pending::system(note.text()));
-        for message in pending.iter().chain(system.as_ref()) {
+        for (seq, message) in (first_seq..).zip(appending) {
             let new = NewMessage {
                 conversation_id: &current.id,
                 author: &message.author,
@@ -290,7 +293,7 @@ impl Write {
                 asks: message.asks,
                 now,
             };
-            match append_message(tx, new).await {
+            match insert_message_at(tx, new, seq).await {
                 Ok(message) => messages.push(message),
                 Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Err(WriteError::DuplicateClientId),
                 Err(err) => return Err(err.into()),

@@ -51,12 +51,13 @@ impl Handoff {
                 pending_escalation: None,
                 visitor_email: None,
                 bot_turn: BotTurnDue::Unchanged,
+                appends: &[],
                 actor: &by.id,
                 now,
             };
             // The member's row is locked and every claim references it: nothing else
             // can have changed these conversations since they were read.
-            if change_state(&mut tx, change).await.map_err(internal)? {
+            if change_state(&mut tx, change).await.map_err(internal)?.is_some() {
                 let note = insert_note(&mut tx, &conversation.id, &by.agent_ref(), &text, now).await.map_err(internal)?;
                 released.push((conversation, note));
             }

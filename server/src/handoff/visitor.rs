@@ -136,8 +136,7 @@ impl Handoff {
         text: &str,
     ) -> Result<Message, AppError> {
         let conversation = self.visitor_conversation(token, conversation_id).await?;
-        let chatbot = self.store.chatbot_by_id(&conversation.chatbot_id).await.map_err(AppError::internal)?;
-        if chatbot.is_none_or(|c| c.archived_at.is_some()) {
+        if conversation.chatbot_archived {
             return Err(closed());
         }
         let client_id = ClientId::parse(client_id)?;

@@ -64,6 +64,8 @@ pub struct ConversationRecord {
     /// The newest seq when a person last handed the chat back to the AI: the AI reads
     /// only what came after it.
     pub handed_back_seq: i64,
+    /// Its chatbot is archived: visitors can no longer write here.
+    pub chatbot_archived: bool,
 }
 
 impl ConversationRecord {
@@ -86,7 +88,7 @@ impl ConversationRecord {
 
 const CONVERSATION_SELECT: &str = "SELECT c.id, c.workspace_id, c.chatbot_id, b.public_id, c.state, c.agent_id, \
      m.name AS agent_name, c.visitor_name, c.visitor_email, c.reason, c.summary, c.last_seq, c.unread, \
-     c.escalated_at, c.last_message_at, c.pending_escalation, c.handed_back_seq \
+     c.escalated_at, c.last_message_at, c.pending_escalation, c.handed_back_seq, b.archived_at AS chatbot_archived_at \
      FROM conversations c JOIN chatbots b ON b.id = c.chatbot_id LEFT JOIN members m ON m.id = c.agent_id";
 
 fn corrupt(what: &str) -> sqlx::Error {
@@ -125,6 +127,7 @@ fn conversation_from_row(row: &AnyRow) -> Result<ConversationRecord, sqlx::Error
         last_message_at: row.try_get("last_message_at")?,
         pending_escalation: row.try_get("pending_escalation")?,
         handed_back_seq: row.try_get("handed_back_seq")?,
+        chatbot_archived: row.try_get::<Option<i64>, _>("chatbot_archived_at")?.is_some(),
     })
 }
 
@@ -519,6 +522,12 @@ pub async fn append_message(tx: &mut Tx, new: NewMessage<'_>) -> Result<Message,
     .fetch_one(&mut **tx)
     .await?
     .try_get(0)?;
+    insert_message_at(tx, new, seq).await
+}
+
+/// Stores a message under `seq`, which the caller has taken (`append_message`, or
+/// `change_state` for the messages of its change).
+pub async fn insert_message_at(tx: &mut Tx, new: NewMessage<'_>, seq: i64) -> Result<Message, sqlx::Error> {
     let id = new_id("msg");
     sqlx::query(
         "INSERT INTO messages (conversation_id, seq, id, author_kind, author_id, author_name, text, client_id, asks, created_at) \
@@ -559,6 +568,10 @@ pub struct StateChange<'a> {
     pub visitor_email: Option<&'a str>,
     /// What the change does to the AI turns owed.
     pub bot_turn: BotTurnDue,
+    /// Who wrote the messages the change appends, in order: the same statement takes
+    /// their seqs and counts them into `unread` (a visitor's adds one, an agent's
+    /// clears it).
+    pub appends: &'a [AuthorKind],
     pub actor: &'a str,
     pub now: i64,
 }
@@ -574,9 +587,11 @@ pub enum BotTurnDue {
 }
 
 /// The conditional write that makes every change atomic: it applies only if the
-/// conversation is still exactly in `from` (same state, same holder). Returns false
-/// when someone else changed it first; the caller re-reads and decides again.
-pub async fn change_state(tx: &mut Tx, change: StateChange<'_>) -> Result<bool, sqlx::Error> {
+/// conversation is still exactly in `from` (same state, same holder), and takes the
+/// seqs of the change's `appends`. Returns the first of those seqs (the next seq when
+/// there are none), or `None` when someone else changed the conversation first; the
+/// caller re-reads and decides again.
+pub async fn change_state(tx: &mut Tx, change: StateChange<'_>) -> Result<Option<i64>, sqlx::Error> {
     let (reason, summary) = match change.escalation {
         Some((reason, summary)) => (Some(reason.as_str()), Some(summary)),
         None => (None, None),
@@ -588,6 +603,13 @@ pub async fn change_state(tx: &mut Tx, change: StateChange<'_>) -> Result<bool, 
         BotTurnDue::Owed => 1,
         BotTurnDue::Done => -1,
     };
+    let appended = i64::try_from(change.appends.len()).unwrap_or(i64::MAX);
+    // `unread` after the appends: an agent's message clears it, a visitor's adds one.
+    let (clears, visitors_after) = change.appends.iter().fold((false, 0i64), |(clears, n), kind| match kind {
+        AuthorKind::Agent => (true, 0),
+        AuthorKind::Visitor => (clears, n + 1),
+        _ => (clears, n),
+    });
     let updated = sqlx::query(
         "UPDATE conversations SET state = $1, agent_id = $2, \
          reason = COALESCE($3, reason), summary = COALESCE($4, summary), \
@@ -596,8 +618,11 @@ pub async fn change_state(tx: &mut Tx, change: StateChange<'_>) -> Result<bool, 
          visitor_email = COALESCE($12, visitor_email), \
          handed_back_seq = CASE WHEN $13 = 1 THEN last_seq ELSE handed_back_seq END, \
          bot_due = CASE WHEN $14 = 1 THEN bot_due + 1 WHEN $14 = -1 AND bot_due > 0 THEN bot_due - 1 ELSE bot_due END, \
-         bot_lease_until = CASE WHEN $14 = -1 THEN NULL ELSE bot_lease_until END \
-         WHERE id = $7 AND state = $8 AND agent_id IS NOT DISTINCT FROM $9",
+         bot_lease_until = CASE WHEN $14 = -1 THEN NULL ELSE bot_lease_until END, \
+         last_seq = last_seq + $15, \
+         last_message_at = CASE WHEN $15 > 0 THEN $6 ELSE last_message_at END, \
+         unread = CASE WHEN $16 = 1 THEN $17 ELSE unread + $17 END \
+         WHERE id = $7 AND state = $8 AND agent_id IS NOT DISTINCT FROM $9 RETURNING last_seq",
     )
     .bind(change.to.kind().as_str())
     .bind(change.to.agent().map(|a| a.id.as_str()))
@@ -613,11 +638,14 @@ pub async fn change_state(tx: &mut Tx, change: StateChange<'_>) -> Result<bool, 
     .bind(change.visitor_email)
     .bind(i32::from(handing_back))
     .bind(bot_turn)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected()
-        == 1;
-    if updated && change.from.kind() != change.to.kind() {
+    .bind(appended)
+    .bind(i32::from(clears))
+    .bind(visitors_after)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = updated else { return Ok(None) };
+    let last_seq: i64 = row.try_get(0)?;
+    if change.from.kind() != change.to.kind() {
         sqlx::query(
             "INSERT INTO conversation_audit (id, conversation_id, from_state, to_state, actor, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -631,7 +659,7 @@ pub async fn change_state(tx: &mut Tx, change: StateChange<'_>) -> Result<bool, 
         .execute(&mut **tx)
         .await?;
     }
-    Ok(updated)
+    Ok(Some(last_seq - appended + 1))
 }
 
 /// The conversations `member_id` holds, read inside `tx` (after the member's row is
