@@ -17,9 +17,11 @@
 use std::{
     future::Future,
     hash::{DefaultHasher, Hash, Hasher},
+    panic::AssertUnwindSafe,
     pin::Pin,
 };
 
+use futures_util::FutureExt;
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
@@ -56,7 +58,12 @@ where
     fn run<'t>(&'t mut self, tx: &'t mut Tx) -> BoxFuture<'t, bool> {
         Box::pin(async move {
             let Some(work) = self.work.take() else { return false };
-            let output = work(tx).await;
+            // A change that panics fails alone (its caller gets an error) instead of
+            // taking the lane, and every write after it, down.
+            let Ok(output) = AssertUnwindSafe(work(tx)).catch_unwind().await else {
+                tracing::error!("a change panicked in the group commit; it is rolled back");
+                return false;
+            };
             let ok = output.is_ok();
             self.output = Some(output);
             ok
@@ -173,4 +180,95 @@ async fn run_batch(
         }
     }
     tx.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::future::join_all;
+
+    use crate::store::Store;
+
+    async fn store() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite://{}/group.db?mode=rwc", dir.path().display());
+        let store = Store::connect(&url, 4).await.expect("SQLite");
+        let mut tx = store.begin_write().await.expect("tx");
+        sqlx::query("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)").execute(&mut *tx).await.expect("table");
+        tx.commit().await.expect("commit");
+        (store, dir)
+    }
+
+    /// One change that inserts each of `keys`, in order.
+    async fn insert_all(store: &Store, keys: &[&str]) -> Result<(), sqlx::Error> {
+        let keys: Vec<String> = keys.iter().map(|key| (*key).to_owned()).collect();
+        store
+            .write("t", move |tx| {
+                Box::pin(async move {
+                    for key in keys {
+                        sqlx::query("INSERT INTO t (k, v) VALUES ($1, 0)").bind(&key).execute(&mut **tx).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    async fn insert(store: &Store, key: &str) -> Result<(), sqlx::Error> {
+        insert_all(store, &[key]).await
+    }
+
+    async fn count(store: &Store) -> i64 {
+        use sqlx::Row;
+        sqlx::query("SELECT COUNT(*) FROM t")
+            .fetch_one(store.pool())
+            .await
+            .and_then(|row| row.try_get(0))
+            .expect("count")
+    }
+
+    #[tokio::test]
+    async fn a_failing_change_fails_alone_and_the_rest_of_its_batch_commits() {
+        let (store, _dir) = store().await;
+        insert(&store, "taken").await.expect("first");
+        let keys: Vec<String> = (0..50).map(|i| format!("k{i}")).collect();
+        // Writes a row of its own, then fails on the duplicate: its own row must go too.
+        let (half_done, results) =
+            tokio::join!(insert_all(&store, &["mine", "taken"]), join_all(keys.iter().map(|key| insert(&store, key))));
+        assert!(half_done.is_err(), "the duplicate fails");
+        assert!(results.iter().all(Result::is_ok), "the rest of the batch commits");
+        assert_eq!(count(&store).await, 51, "50 + the first; nothing of the failed change");
+    }
+
+    #[tokio::test]
+    async fn a_conditional_write_wins_once_among_concurrent_changes() {
+        let (store, _dir) = store().await;
+        insert(&store, "chat").await.expect("row");
+        let claims = (1..=20).map(|agent: i64| {
+            store.write("t", move |tx| {
+                Box::pin(async move {
+                    let done = sqlx::query("UPDATE t SET v = $1 WHERE k = 'chat' AND v = 0")
+                        .bind(agent)
+                        .execute(&mut **tx)
+                        .await?
+                        .rows_affected();
+                    Ok::<_, sqlx::Error>(done == 1)
+                })
+            })
+        });
+        let won = join_all(claims).await.into_iter().filter(|r| matches!(r, Ok(true))).count();
+        assert_eq!(won, 1, "exactly one claim wins, inside a batch as alone");
+    }
+
+    #[tokio::test]
+    async fn a_change_that_panics_fails_alone_and_the_lane_keeps_writing() {
+        let (store, _dir) = store().await;
+        let panics = store.write("t", |_tx| -> super::BoxFuture<'_, Result<(), sqlx::Error>> {
+            Box::pin(async { panic!("a bug in one change") })
+        });
+        let (panicked, inserted) = tokio::join!(panics, insert(&store, "after"));
+        assert!(panicked.is_err());
+        inserted.expect("the change beside it commits");
+        insert(&store, "later").await.expect("the lane still writes");
+        assert_eq!(count(&store).await, 2);
+    }
 }
