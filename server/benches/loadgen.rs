@@ -532,6 +532,20 @@ async fn loopback_round_trip() -> Duration {
     percentile(&mut samples, 50.0)
 }
 
+/// One run on a fresh database: a new one in PostgreSQL at `postgres` (dropped after),
+/// or SQLite file number `n` in `dir`.
+async fn run_on_fresh(args: &Args, postgres: Option<&str>, dir: &std::path::Path, n: usize) -> Report {
+    match postgres {
+        Some(url) => {
+            let (fresh, name) = fresh_postgres(url).await;
+            let report = run(args, &fresh).await;
+            drop_postgres(url, &name).await;
+            report
+        }
+        None => run(args, &format!("sqlite://{}/bench-{n}.db?mode=rwc", dir.display())).await,
+    }
+}
+
 /// `make bench`: each scenario on a fresh database, then one table.
 async fn suite(args: &Args) {
     let postgres = args.database.clone().filter(|url| url.starts_with("postgres"));
@@ -567,18 +581,7 @@ async fn suite(args: &Args) {
     }
     let mut reports = Vec::new();
     for (name, scenario) in &runs {
-        let report = match &postgres {
-            Some(url) => {
-                let (fresh, db) = fresh_postgres(url).await;
-                let report = run(scenario, &fresh).await;
-                drop_postgres(url, &db).await;
-                report
-            }
-            None => {
-                let url = format!("sqlite://{}/bench-{}.db?mode=rwc", dir.path().display(), reports.len());
-                run(scenario, &url).await
-            }
-        };
+        let report = run_on_fresh(scenario, postgres.as_deref(), dir.path(), reports.len()).await;
         print_report(scenario, &format!("{label}: {name}"), &report);
         reports.push(report);
     }
@@ -641,19 +644,8 @@ async fn main() {
         suite(&args).await;
         return;
     }
-    let report = match args.database.clone() {
-        Some(url) if url.starts_with("postgres") => {
-            let (fresh, name) = fresh_postgres(&url).await;
-            let report = run(&args, &fresh).await;
-            drop_postgres(&url, &name).await;
-            report
-        }
-        _ => {
-            let dir = tempfile::tempdir().unwrap();
-            let url = format!("sqlite://{}/bench.db?mode=rwc", dir.path().display());
-            run(&args, &url).await
-        }
-    };
-    let label = if args.database.is_some() { "PostgreSQL" } else { "SQLite" };
-    print_report(&args, label, &report);
+    let postgres = args.database.as_deref().filter(|url| url.starts_with("postgres"));
+    let dir = tempfile::tempdir().unwrap();
+    let report = run_on_fresh(&args, postgres, dir.path(), 0).await;
+    print_report(&args, if postgres.is_some() { "PostgreSQL" } else { "SQLite" }, &report);
 }

@@ -27,6 +27,8 @@ use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
+use crate::security::headers::is_page;
+
 /// Where every built file is served from.
 pub const PREFIX: &str = "/pkg/";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -132,12 +134,7 @@ pub async fn cache_policy(request: Request, next: Next) -> Response {
     if response.headers().contains_key(header::CACHE_CONTROL) || response.status() == StatusCode::SWITCHING_PROTOCOLS {
         return response;
     }
-    let page = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|content_type| content_type.starts_with("text/html"));
-    let rule = match (api, page) {
+    let rule = match (api, is_page(response.headers())) {
         (true, _) => "no-store",
         (false, true) => "no-cache",
         (false, false) => "public, max-age=300",
@@ -149,8 +146,9 @@ pub async fn cache_policy(request: Request, next: Next) -> Response {
 fn copies_are_fresh(dir: &Path, name: &str) -> bool {
     let modified = |name: &str| std::fs::metadata(dir.join(name)).and_then(|meta| meta.modified()).ok();
     let Some(original) = modified(name) else { return false };
-    let fresh = [".br", ".gz"].iter().all(|ext| modified(&format!("{name}{ext}")).is_some_and(|copy| copy >= original));
-    if !fresh && [".br", ".gz"].iter().any(|ext| dir.join(format!("{name}{ext}")).exists()) {
+    let copies = [".br", ".gz"].map(|ext| modified(&format!("{name}{ext}")));
+    let fresh = copies.iter().all(|copy| copy.is_some_and(|copy| copy >= original));
+    if !fresh && copies.iter().any(Option::is_some) {
         tracing::warn!(
             file = name,
             "its compressed copies are older than it: sending it uncompressed (run `make build`)"

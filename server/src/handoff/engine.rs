@@ -1,8 +1,8 @@
-//! The one path of every change to a conversation: decide with `transition`, then in
-//! one change of the store's group commit make the conditional state write (it succeeds only if nobody
-//! changed the conversation since it was read), append the messages under their seqs,
-//! commit, and only then publish. A lost race re-reads and decides again, so exactly
-//! one of any number of concurrent claimers wins.
+//! The one path of every change to a conversation: decide with `transition`, then, as
+//! one change of the store's group commit, make the conditional state write (it
+//! succeeds only if nobody changed the conversation since it was read) and append the
+//! messages under their seqs; once the batch is committed, publish. A lost race
+//! re-reads and decides again, so exactly one of any number of concurrent claimers wins.
 
 use std::time::Duration;
 

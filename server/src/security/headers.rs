@@ -65,6 +65,14 @@ async fn frame_ancestors_for(store: &Store, bot_id: Option<&str>) -> String {
     }
 }
 
+/// Whether a response is an HTML page (by its `Content-Type`).
+pub fn is_page(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|content_type| content_type.starts_with("text/html"))
+}
+
 pub async fn security_headers(State(store): State<Store>, mut request: Request, next: Next) -> Response {
     let nonce: Arc<str> = new_nonce().into();
     request.extensions_mut().insert(CspNonce(nonce.clone()));
@@ -75,12 +83,7 @@ pub async fn security_headers(State(store): State<Store>, mut request: Request, 
         .filter(|rest| !rest.is_empty() && !rest.contains('/'))
         .map(str::to_owned);
     let mut response = next.run(request).await;
-    let is_page = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|content_type| content_type.starts_with("text/html"));
-    let policy = if is_page {
+    let policy = if is_page(response.headers()) {
         page_policy(&nonce, &frame_ancestors_for(&store, bot_id.as_deref()).await)
     } else {
         RESOURCE_POLICY.to_owned()

@@ -8,7 +8,9 @@ use std::{
 
 use serde_json::json;
 
-use crate::helpers::{frames_until, postgres_admin_url, widget_socket, Db, TestApp, TestDatabase, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::helpers::{
+    frames_until, postgres_admin_url, widget_socket, Db, TestApp, TestDatabase, VisitorChat, ADMIN_EMAIL, ADMIN_PASSWORD,
+};
 use crate::process::{read_banner, server_command, terminate_and_wait};
 
 fn start(database: &TestDatabase) -> (Child, TestApp) {
@@ -25,31 +27,64 @@ fn start(database: &TestDatabase) -> (Child, TestApp) {
     (child, TestApp::at(&url))
 }
 
+/// A visitor's (client id, text) pairs the server acknowledged, in order.
+type Acked = Arc<Mutex<Vec<(String, String)>>>;
+
+/// Sends `{label} message {i}` for i = 0, 1, … one after another until the server is
+/// gone, recording each acknowledged send in `acked`.
+fn send_until_gone(app: &TestApp, chat: &VisitorChat, label: String, acked: Acked) -> tokio::task::JoinHandle<()> {
+    let (app, chat) = (TestApp::at(&app.address), chat.clone());
+    tokio::spawn(async move {
+        for i in 0.. {
+            let (client_id, text) = (format!("k{i}"), format!("{label} message {i}"));
+            let body = json!({"conversation_id": chat.conversation_id, "client_id": client_id, "text": text});
+            match app.client.post(app.url("/api/v1/widget/send")).bearer_auth(&chat.token).json(&body).send().await {
+                Ok(response) if response.status() == 200 => acked.lock().unwrap().push((client_id, text)),
+                _ => break, // the server is gone
+            }
+        }
+    })
+}
+
+/// The conversation's whole history, page by page (a page holds at most 1000 messages).
+async fn whole_history(app: &TestApp, chat: &VisitorChat) -> Vec<serde_json::Value> {
+    let mut messages: Vec<serde_json::Value> = Vec::new();
+    loop {
+        let after = messages.last().map_or(0, |m| m["seq"].as_i64().unwrap());
+        let page = app.history(chat, after).await["messages"].as_array().unwrap().clone();
+        if page.is_empty() {
+            return messages;
+        }
+        messages.extend(page);
+    }
+}
+
+/// Every ack is there, exactly once, in the order acknowledged; at most the one in
+/// flight at the kill may follow (stored but never acknowledged); seqs have no gaps.
+fn assert_every_ack_once(chat: &VisitorChat, messages: &[serde_json::Value], acked: &[(String, String)]) {
+    let visitor: Vec<(String, String)> = messages
+        .iter()
+        .filter(|m| m["author"]["kind"] == "visitor")
+        .map(|m| (m["client_id"].as_str().unwrap().to_owned(), m["text"].as_str().unwrap().to_owned()))
+        .collect();
+    assert!(
+        visitor.len() == acked.len() || visitor.len() == acked.len() + 1,
+        "{}: {} stored vs {} acknowledged",
+        chat.conversation_id,
+        visitor.len(),
+        acked.len()
+    );
+    assert_eq!(visitor[..acked.len()], acked[..], "every acknowledged message, in order");
+    let seqs: Vec<i64> = messages.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "no gaps, no duplicates");
+}
+
 async fn every_acknowledged_message_survives_sigkill_once_and_in_order(db: Db) {
     let database = TestDatabase::new(db).await;
     let (mut child, app) = start(&database);
     let chat = app.start_chat().await;
-    let acked: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
-
-    // A stream of sends, one after another; each acknowledged one is recorded.
-    let sender = {
-        let (app, chat, acked) = (TestApp::at(&app.address), chat.clone(), acked.clone());
-        tokio::spawn(async move {
-            for i in 0.. {
-                let (client_id, text) = (format!("k{i}"), format!("message number {i}"));
-                match app.client
-                    .post(app.url("/api/v1/widget/send"))
-                    .bearer_auth(&chat.token)
-                    .json(&json!({"conversation_id": chat.conversation_id, "client_id": client_id, "text": text}))
-                    .send()
-                    .await
-                {
-                    Ok(response) if response.status() == 200 => acked.lock().unwrap().push((client_id, text)),
-                    _ => break, // the server is gone
-                }
-            }
-        })
-    };
+    let acked = Acked::default();
+    let sender = send_until_gone(&app, &chat, "visitor".into(), acked.clone());
     tokio::time::sleep(Duration::from_millis(1500)).await;
     child.kill().expect("SIGKILL"); // kill() sends SIGKILL on Unix
     child.wait().expect("reaped");
@@ -58,29 +93,9 @@ async fn every_acknowledged_message_survives_sigkill_once_and_in_order(db: Db) {
     assert!(acked.len() > 10, "the stream was under way when the server died: {} acks", acked.len());
 
     let (mut again, app) = start(&database);
-    // The whole history, page by page (a page holds at most 1000 messages).
-    let mut messages: Vec<serde_json::Value> = Vec::new();
-    loop {
-        let after = messages.last().map_or(0, |m| m["seq"].as_i64().unwrap());
-        let page = app.history(&chat, after).await["messages"].as_array().unwrap().clone();
-        if page.is_empty() {
-            break;
-        }
-        messages.extend(page);
-    }
+    let messages = whole_history(&app, &chat).await;
     terminate_and_wait(&mut again);
-
-    let visitor: Vec<(String, String)> = messages
-        .iter()
-        .filter(|m| m["author"]["kind"] == "visitor")
-        .map(|m| (m["client_id"].as_str().unwrap().to_owned(), m["text"].as_str().unwrap().to_owned()))
-        .collect();
-    // Every ack is there, exactly once, in the order acknowledged; at most the one
-    // in flight at the kill may follow (stored but never acknowledged).
-    assert!(visitor.len() == acked.len() || visitor.len() == acked.len() + 1, "{} stored vs {} acked", visitor.len(), acked.len());
-    assert_eq!(visitor[..acked.len()], acked[..]);
-    let seqs: Vec<i64> = messages.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
-    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "no gaps, no duplicates");
+    assert_every_ack_once(&chat, &messages, &acked);
 }
 
 /// Group commit, killed mid-batch: 40 visitors send at once, so commits hold many of
@@ -94,25 +109,12 @@ async fn a_sigkill_mid_batch_keeps_every_acknowledged_message_once(db: Db) {
     for _ in 0..40 {
         chats.push(app.start_chat().await);
     }
-    // Per conversation, its acknowledged (client id, text) pairs in order.
-    type Acked = Vec<Vec<(String, String)>>;
-    let acked: Arc<Mutex<Acked>> = Arc::new(Mutex::new(vec![Vec::new(); chats.len()]));
+    let acked: Vec<Acked> = chats.iter().map(|_| Acked::default()).collect();
     let senders: Vec<_> = chats
         .iter()
+        .zip(&acked)
         .enumerate()
-        .map(|(n, chat)| {
-            let (app, chat, acked) = (TestApp::at(&app.address), chat.clone(), acked.clone());
-            tokio::spawn(async move {
-                for i in 0.. {
-                    let (client_id, text) = (format!("k{i}"), format!("visitor {n} message {i}"));
-                    let body = json!({"conversation_id": chat.conversation_id, "client_id": client_id, "text": text});
-                    match app.client.post(app.url("/api/v1/widget/send")).bearer_auth(&chat.token).json(&body).send().await {
-                        Ok(response) if response.status() == 200 => acked.lock().unwrap()[n].push((client_id, text)),
-                        _ => break, // the server is gone
-                    }
-                }
-            })
-        })
+        .map(|(n, (chat, acked))| send_until_gone(&app, chat, format!("visitor {n}"), acked.clone()))
         .collect();
     tokio::time::sleep(Duration::from_millis(2000)).await;
     child.kill().expect("SIGKILL");
@@ -120,28 +122,14 @@ async fn a_sigkill_mid_batch_keeps_every_acknowledged_message_once(db: Db) {
     for sender in senders {
         let _ = tokio::time::timeout(Duration::from_secs(15), sender).await;
     }
-    let acked = acked.lock().unwrap().clone();
+    let acked: Vec<Vec<(String, String)>> = acked.iter().map(|acked| acked.lock().unwrap().clone()).collect();
     let total: usize = acked.iter().map(Vec::len).sum();
     assert!(total > 100, "the load was under way when the server died: {total} acks");
 
     let (mut again, app) = start(&database);
     for (chat, acked) in chats.iter().zip(&acked) {
-        let messages = app.history(chat, 0).await["messages"].as_array().unwrap().clone();
-        let visitor: Vec<(String, String)> = messages
-            .iter()
-            .filter(|m| m["author"]["kind"] == "visitor")
-            .map(|m| (m["client_id"].as_str().unwrap().to_owned(), m["text"].as_str().unwrap().to_owned()))
-            .collect();
-        assert!(
-            visitor.len() == acked.len() || visitor.len() == acked.len() + 1,
-            "{}: {} stored vs {} acknowledged",
-            chat.conversation_id,
-            visitor.len(),
-            acked.len()
-        );
-        assert_eq!(visitor[..acked.len()], acked[..], "every acknowledged message, in order");
-        let seqs: Vec<i64> = messages.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
-        assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "no gaps, no duplicates");
+        let messages = whole_history(&app, chat).await;
+        assert_every_ack_once(chat, &messages, acked);
     }
     terminate_and_wait(&mut again);
 }
