@@ -29,6 +29,7 @@ use std::{
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
+use server::handoff::Handoff;
 use sqlx::{postgres::PgConnectOptions, AnyConnection, ConnectOptions, Connection, Executor, PgConnection};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message as Ws};
@@ -58,6 +59,11 @@ struct Args {
     /// Idle visitor sockets (authenticated, never sending) besides the senders.
     #[arg(long, default_value_t = 0)]
     idle: usize,
+    /// The server runs inside the load generator, and the measured messages go to its
+    /// handoff directly, not over HTTP, with no sockets open: the write path alone
+    /// (the visitor's token read, the client-id check, the group commit, the publish).
+    #[arg(long)]
+    in_process: bool,
     /// `make bench`: every scenario below on this database, as one table.
     #[arg(long)]
     suite: bool,
@@ -66,6 +72,7 @@ struct Args {
     bench: bool,
 }
 
+const ADMIN_EMAIL: &str = "admin@bench.test";
 const ADMIN_PASSWORD: &str = "bench-admin-password";
 
 /// When each message was sent, and when each socket saw it.
@@ -155,7 +162,7 @@ fn start_server(database_url: &str, data_dir: &std::path::Path) -> (Child, Strin
         .env("BATON_ADDR", "127.0.0.1:0")
         .env("BATON_DATA_DIR", data_dir)
         .env("DATABASE_URL", database_url)
-        .env("BATON_ADMIN_EMAIL", "admin@bench.test")
+        .env("BATON_ADMIN_EMAIL", ADMIN_EMAIL)
         .env("BATON_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("BATON_VISITOR_MESSAGES_PER_MINUTE", "0")
         .env("BATON_LOGIN_ATTEMPTS_PER_MINUTE", "0")
@@ -176,6 +183,68 @@ fn start_server(database_url: &str, data_dir: &std::path::Path) -> (Child, Strin
     };
     std::thread::spawn(move || for _ in lines {});
     (child, url)
+}
+
+/// The server under load: the release binary in its own process, or (`--in-process`)
+/// the same `Application` on this process's runtime.
+#[allow(clippy::large_enum_variant)] // one per run
+enum Server {
+    Child(Child),
+    InProcess { handoff: Handoff, stop: tokio::sync::oneshot::Sender<()>, served: tokio::task::JoinHandle<()> },
+}
+
+impl Server {
+    async fn start(in_process: bool, database_url: &str, data_dir: &std::path::Path) -> (Server, String) {
+        if !in_process {
+            let (child, url) = start_server(database_url, data_dir);
+            return (Server::Child(child), url);
+        }
+        let mut settings = server::Settings::for_database(database_url, data_dir.to_path_buf());
+        settings.db_max_connections = 16; // the binary's default
+        settings.admin_email = ADMIN_EMAIL.to_owned();
+        settings.admin_password = Some(ADMIN_PASSWORD.to_owned().into());
+        settings.site_root = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site").into();
+        settings.visitor_messages_per_minute = 0;
+        settings.login_attempts_per_minute = 0;
+        settings.login_attempts_per_address_per_minute = 0;
+        settings.starts_per_address_per_minute = 0;
+        settings.starts_per_chatbot_per_minute = 0;
+        let application = server::Application::build(&settings).await.expect("the server starts");
+        let url = format!("http://{}", application.local_addr());
+        let handoff = application.handoff();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = tokio::spawn(async move {
+            let _ = application.run_until_stopped(async move { stopped.await.unwrap_or_default() }).await;
+        });
+        (Server::InProcess { handoff, stop, served }, url)
+    }
+
+    fn pid(&self) -> u32 {
+        match self {
+            Server::Child(child) => child.id(),
+            Server::InProcess { .. } => std::process::id(),
+        }
+    }
+
+    fn handoff(&self) -> Option<Handoff> {
+        match self {
+            Server::Child(_) => None,
+            Server::InProcess { handoff, .. } => Some(handoff.clone()),
+        }
+    }
+
+    async fn stop(self) {
+        match self {
+            Server::Child(mut child) => {
+                let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+                let _ = child.wait();
+            }
+            Server::InProcess { stop, served, .. } => {
+                let _ = stop.send(());
+                let _ = served.await;
+            }
+        }
+    }
 }
 
 async fn post(client: &reqwest::Client, base: &str, path: &str, token: Option<&str>, body: Value) -> Value {
@@ -272,8 +341,8 @@ async fn visitor_socket(server: SocketAddr, ws_base: &str, chat: &Chat, from: u8
 
 async fn run(args: &Args, database_url: &str) -> Report {
     let dir = tempfile::tempdir().unwrap();
-    let (mut server, base) = start_server(database_url, dir.path());
-    let pid = server.id();
+    let (server, base) = Server::start(args.in_process, database_url, dir.path()).await;
+    let pid = server.pid();
     let address: SocketAddr = base.trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
     let ws_base = base.replacen("http://", "ws://", 1);
     let client = reqwest::Client::builder().pool_max_idle_per_host(1024).tcp_nodelay(true).build().unwrap();
@@ -283,7 +352,7 @@ async fn run(args: &Args, database_url: &str) -> Report {
     // Agents: created by the admin, each with its own Inbox socket.
     let admin_jar = Arc::new(reqwest::cookie::Jar::default());
     let admin = reqwest::Client::builder().cookie_provider(admin_jar).build().unwrap();
-    post(&admin, &base, "auth/login", None, json!({"email": "admin@bench.test", "password": ADMIN_PASSWORD})).await;
+    post(&admin, &base, "auth/login", None, json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})).await;
     let mut agents = Vec::new();
     let mut watchers = Vec::new();
     for i in 0..agents_wanted {
@@ -354,6 +423,13 @@ async fn run(args: &Args, database_url: &str) -> Report {
         }
     }
     let chats: Vec<Chat> = chats.into_iter().map(|(chat, _)| chat).collect();
+    let handoff = server.handoff();
+    if handoff.is_some() {
+        // The write path alone: nobody listening.
+        for watcher in watchers.drain(..) {
+            watcher.abort();
+        }
+    }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_loaded = status_kib(pid, "VmRSS:");
 
@@ -366,7 +442,7 @@ async fn run(args: &Args, database_url: &str) -> Report {
     shared.measuring.store(true, Ordering::Relaxed);
     let mut senders = Vec::new();
     for (i, chat) in chats.into_iter().enumerate() {
-        let (client, base, timings) = (client.clone(), base.clone(), shared.timings.clone());
+        let (client, base, timings, handoff) = (client.clone(), base.clone(), shared.timings.clone(), handoff.clone());
         let offset = per_visitor.mul_f64(i as f64 / args.visitors as f64);
         senders.push(tokio::spawn(async move {
             if !closed {
@@ -380,16 +456,22 @@ async fn run(args: &Args, database_url: &str) -> Report {
                     ticks.tick().await;
                 }
                 let text = format!("lg-{i}-{n}");
+                let client_id = format!("c{n}");
                 let sent = Instant::now();
-                timings.lock().unwrap().sent.insert(text.clone(), sent);
-                let body = json!({"conversation_id": chat.id, "client_id": format!("c{n}"), "text": text});
-                let ok = client
-                    .post(format!("{base}/api/v1/widget/send"))
-                    .bearer_auth(&chat.token)
-                    .json(&body)
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status().is_success());
+                let ok = match &handoff {
+                    Some(handoff) => handoff.visitor_send(Some(&chat.token), &chat.id, &client_id, &text).await.is_ok(),
+                    None => {
+                        timings.lock().unwrap().sent.insert(text.clone(), sent);
+                        let body = json!({"conversation_id": chat.id, "client_id": client_id, "text": text});
+                        client
+                            .post(format!("{base}/api/v1/widget/send"))
+                            .bearer_auth(&chat.token)
+                            .json(&body)
+                            .send()
+                            .await
+                            .is_ok_and(|r| r.status().is_success())
+                    }
+                };
                 if ok {
                     timings.lock().unwrap().acked.push(sent.elapsed());
                 }
@@ -406,8 +488,7 @@ async fn run(args: &Args, database_url: &str) -> Report {
     let bot = shared.bot.load(Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(2)).await; // let the last frames arrive
     let rss_peak = status_kib(pid, "VmHWM:");
-    let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
-    let _ = server.wait();
+    server.stop().await;
     for watcher in watchers {
         watcher.abort();
     }
@@ -443,13 +524,19 @@ fn print_report(args: &Args, label: &str, r: &Report) {
         "messages acknowledged {}, {:.0} msg/s; server CPU {:.3} ms per message",
         r.acked, r.per_second, r.cpu_ms_per_message
     );
-    println!("send acknowledged (HTTP)       p50 {}  p99 {}", ms(r.ack.0), ms(r.ack.1));
-    println!("delivered to visitor's socket  p50 {}  p99 {}", ms(r.visitor.0), ms(r.visitor.1));
-    println!("delivered to each team socket  p50 {}  p99 {}", ms(r.team.0), ms(r.team.1));
+    if args.in_process {
+        println!("send stored (in process)       p50 {}  p99 {}", ms(r.ack.0), ms(r.ack.1));
+    } else {
+        println!("send acknowledged (HTTP)       p50 {}  p99 {}", ms(r.ack.0), ms(r.ack.1));
+        println!("delivered to visitor's socket  p50 {}  p99 {}", ms(r.visitor.0), ms(r.visitor.1));
+        println!("delivered to each team socket  p50 {}  p99 {}", ms(r.team.0), ms(r.team.1));
+    }
     if !args.claimed {
         println!("AI answers delivered           {:.0} per second", r.bot_per_second);
     }
-    println!("server RSS {} MiB loaded, peak {} MiB", r.rss_mib.0, r.rss_mib.1);
+    if !args.in_process {
+        println!("server RSS {} MiB loaded, peak {} MiB", r.rss_mib.0, r.rss_mib.1);
+    }
     if let Some(kib) = r.idle_kib {
         println!("server memory per idle visitor socket {kib:.1} KiB");
     }
@@ -570,11 +657,13 @@ async fn suite(args: &Args) {
         seconds: args.seconds,
         ..args.clone()
     };
+    let write_path = Args { in_process: true, ..scenario(true, 1000, 2, 0.0, 0) };
     let mut runs = vec![
         ("the AI answering every message, closed loop", scenario(false, 200, 2, 0.0, 0)),
         ("claimed by agents, closed loop", scenario(true, 400, 2, 0.0, 0)),
         ("claimed by agents, 2,000 msg/s", scenario(true, 400, 2, 2000.0, 0)),
         ("claimed by agents, 1,000 msg/s", scenario(true, 400, 2, 1000.0, 0)),
+        ("claimed, in process: the write path without HTTP, closed loop", write_path),
     ];
     if postgres.is_none() {
         runs.push(("claimed, 2,000 msg/s, 10,000 idle sockets + 50 agents", scenario(true, 200, 50, 2000.0, 10_000)));
@@ -618,7 +707,12 @@ async fn suite(args: &Args) {
         "| acknowledgement at 1,000 msg/s, claimed: p50 / p99 ({:.0} msg/s sustained) | {} / {} | loopback round trip {rtt:.3} ms | p50 = {:.0}× round trip |",
         half.per_second, ms(half.ack.0), ms(half.ack.1), half.ack.0.as_secs_f64() * 1000.0 / rtt
     );
-    if let Some(idle) = reports.get(4) {
+    let alone = &reports[4];
+    println!(
+        "| durable visitor messages/s, claimed, in process: the write path without HTTP ({} senders); stored p50 / p99; CPU per message | {:.0}; {} / {}; {:.3} ms | {:.0} rows/s in batches of {LIMIT_BATCH}; {:.0} single-row commits/s | {} of batched; {:.1}× single commits |",
+        runs[4].1.visitors, alone.per_second, ms(alone.ack.0), ms(alone.ack.1), alone.cpu_ms_per_message, limits.batched_rows, limits.commits, ratio(alone.per_second, limits.batched_rows), alone.per_second / limits.commits.max(1.0)
+    );
+    if let Some(idle) = reports.get(5) {
         println!(
             "| 10,000 idle visitor sockets + 50 agents: KiB per idle socket; RSS | {:.1} KiB; {} MiB (peak {}) | goal ≤ 6 KiB | – |",
             idle.idle_kib.unwrap_or(0.0), idle.rss_mib.0, idle.rss_mib.1

@@ -165,6 +165,7 @@ pub struct Application {
     site: SiteOrigin,
     local_addr: SocketAddr,
     seeded: Seeded,
+    handoff: Handoff,
     housekeeping: Vec<JoinHandle<()>>,
 }
 
@@ -271,13 +272,13 @@ impl Application {
         let state = AppState {
             leptos_options: leptos_options(settings, local_addr),
             store: store.clone(),
-            handoff,
+            handoff: handoff.clone(),
             site: site.clone(),
             assets: Assets::scan(&settings.site_root),
         };
         let proxies = TrustedProxies(settings.trusted_proxies.clone());
         let router = router(state, BackendHandle(backend), sessions, proxies, settings.secure_cookies);
-        Ok(Application { listener, router, store, site, local_addr, seeded, housekeeping })
+        Ok(Application { listener, router, store, site, local_addr, seeded, handoff, housekeeping })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -295,6 +296,12 @@ impl Application {
 
     pub fn seeded(&self) -> &Seeded {
         &self.seeded
+    }
+
+    /// The conversations' logic the routes call: for tools that drive it without HTTP
+    /// (the load generator's `--in-process` write path).
+    pub fn handoff(&self) -> Handoff {
+        self.handoff.clone()
     }
 
     pub fn backend(&self) -> Backend {

@@ -117,7 +117,10 @@ fn decide(state: &State, command: &Command) -> Result<Outcome, AppError> {
 impl Handoff {
     /// Appends a message that carries a client id exactly once. A resend, or a
     /// concurrent send of the same id that lost the unique-index race, gets the stored
-    /// message back. `admit` (a rate limit) is asked only about new messages.
+    /// message back. The unique index decides (the change that hits it is rolled back
+    /// alone, inside its batch), so a new message costs no read to look for itself.
+    /// `admit` (a rate limit) never refuses a resend: a refused send gets the stored
+    /// message when there is one.
     pub(super) async fn send_once(
         &self,
         conversation: ConversationRecord,
@@ -129,10 +132,9 @@ impl Handoff {
         let id = conversation.id.clone();
         let client_id = pending.client_id.clone().unwrap_or_default();
         let stored = || async { self.store.message_by_client_id(&id, &client_id).await.map_err(AppError::internal) };
-        if let Some(existing) = stored().await? {
-            return Ok(Sent::Stored(existing));
+        if let Err(limited) = admit() {
+            return stored().await?.map(Sent::Stored).ok_or(limited);
         }
-        admit()?;
         match self.apply(conversation, Change::new(command, actor).say(pending)).await {
             Ok(applied) => Ok(Sent::New(Box::new(applied))),
             // Lost the race to a concurrent send of this client id (or failed after it
