@@ -7,6 +7,7 @@
 //!
 //!     cargo bench -p server --bench loadgen -- --visitors 500 --agents 10 --rate 300 --seconds 15
 //!     cargo bench -p server --bench loadgen -- --claimed --rate 0        # the write path, no AI turns
+//!     cargo bench -p server --bench loadgen -- --claimed --in-process --rate 0 --visitors 1000   # without HTTP
 //!     cargo bench -p server --bench loadgen -- --suite [--database postgres://…]   # `make bench`'s table
 //!
 //! `--suite` also measures what this machine allows (fsyncs/s and batched rows/s on
