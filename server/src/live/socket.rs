@@ -148,7 +148,9 @@ pub async fn finish(sink: SplitSink<Socket, WsMessage>, stream: SplitStream<Sock
 /// Reads and discards the client's bytes until it goes quiet or closes.
 async fn drain(io: &mut TokioIo<Upgraded>) {
     let deadline = tokio::time::Instant::now() + DRAIN_TOTAL;
-    let mut buffer = [0u8; 4096];
+    // On the heap, and only while draining: in the future itself it would be 4 KiB
+    // more that every open socket's task carries for its whole life.
+    let mut buffer = vec![0u8; 4096];
     let mut drained = 0;
     while drained < DRAIN_MAX_BYTES {
         let idle = DRAIN_IDLE.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
