@@ -62,7 +62,7 @@ struct Args {
     idle: usize,
     /// The server runs inside the load generator, and the measured messages go to its
     /// handoff directly, not over HTTP, with no sockets open: the write path alone
-    /// (the visitor's token read, the client-id check, the group commit, the publish).
+    /// (the visitor's token read, the group commit with its unique client id, the publish).
     #[arg(long)]
     in_process: bool,
     /// `make bench`: every scenario below on this database, as one table.
