@@ -171,9 +171,9 @@ impl Handoff {
                 ends_bot_turn,
                 to_desk,
             };
-            let written = self.store.write(&current.id, move |tx| Box::pin(write.run(tx))).await;
-            let messages = match written {
-                Ok(Some(messages)) => messages,
+            let written = self.store.write(&current.id, move |tx| Box::pin(write.clone().run(tx))).await;
+            let (conversation, messages) = match written {
+                Ok(Some(written)) => written,
                 Ok(None) => {
                     // Someone changed the conversation since we read it: read again and re-decide.
                     current = self.reload(&current.id).await?.ok_or(AppError::NotFound)?;
@@ -193,7 +193,6 @@ impl Handoff {
                     outbox.wake();
                 }
             }
-            let conversation = self.reload(&current.id).await?.ok_or(AppError::NotFound)?;
             self.publish(&current, &conversation, &messages);
             return Ok(Applied { conversation, messages, outcome });
         }
@@ -232,6 +231,7 @@ impl Handoff {
 /// One attempt at a change, as the group commit runs it: the conditional state write
 /// (which also takes the messages' seqs), then the messages, then the help desk's
 /// outbox row.
+#[derive(Clone)]
 struct Write {
     current: ConversationRecord,
     outcome: Outcome,
@@ -257,11 +257,20 @@ impl From<sqlx::Error> for WriteError {
 }
 
 impl Write {
-    /// The stored messages; `None` when the conversation changed since it was read
-    /// (nothing is written then).
-    async fn run(self, tx: &mut Tx) -> Result<Option<Vec<Message>>, WriteError> {
-        let Write { current, outcome, actor, pending, escalation, pending_escalation, visitor_email, ends_bot_turn, to_desk } =
-            self;
+    /// The conversation as the change left it and the stored messages; `None` when the
+    /// conversation changed since it was read (nothing is written then).
+    async fn run(self, tx: &mut Tx) -> Result<Option<(ConversationRecord, Vec<Message>)>, WriteError> {
+        let Write {
+            current,
+            outcome,
+            actor,
+            pending,
+            escalation,
+            pending_escalation,
+            visitor_email,
+            ends_bot_turn,
+            to_desk,
+        } = self;
         let now = now_ms();
         let system = outcome.note.as_ref().map(|note| Pending::system(note.text()));
         let appending: Vec<&Pending> = pending.iter().chain(system.as_ref()).collect();
@@ -283,7 +292,8 @@ impl Write {
             now,
         };
         // One statement takes the state and the messages' seqs.
-        let Some(first_seq) = change_state(tx, change).await? else { return Ok(None) };
+        let Some(changed) = change_state(tx, change).await? else { return Ok(None) };
+        let first_seq = changed.first_seq;
         let mut messages = Vec::new();
         for (seq, message) in (first_seq..).zip(appending) {
             let new = NewMessage {
@@ -297,7 +307,9 @@ impl Write {
             };
             match insert_message_at(tx, new, seq).await {
                 Ok(message) => messages.push(message),
-                Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Err(WriteError::DuplicateClientId),
+                Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                    return Err(WriteError::DuplicateClientId)
+                }
                 Err(err) => return Err(err.into()),
             }
         }
@@ -313,6 +325,6 @@ impl Write {
             };
             insert_outbox(tx, row).await?;
         }
-        Ok(Some(messages))
+        Ok(Some((changed.conversation(&current, outcome.state), messages)))
     }
 }

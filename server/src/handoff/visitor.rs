@@ -68,6 +68,8 @@ impl Handoff {
         let written = self
             .store
             .write(&id, move |tx| {
+                let (conversation_id, chatbot, token_hash, visitor) =
+                    (conversation_id.clone(), chatbot.clone(), token_hash.clone(), visitor.clone());
                 Box::pin(async move {
                     let new = NewConversation {
                         id: &conversation_id,

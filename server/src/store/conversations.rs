@@ -378,6 +378,7 @@ impl Store {
     pub async fn take_bot_turn(&self, conversation_id: &str, lease_ms: i64) -> Result<bool, sqlx::Error> {
         let id = conversation_id.to_owned();
         self.write(conversation_id, move |tx| {
+            let id = id.clone();
             Box::pin(async move {
                 let now = now_ms();
                 let taken = sqlx::query(
@@ -400,6 +401,7 @@ impl Store {
     pub async fn skip_bot_turn(&self, conversation_id: &str) -> Result<(), sqlx::Error> {
         let id = conversation_id.to_owned();
         self.write(conversation_id, move |tx| {
+            let id = id.clone();
             Box::pin(async move {
                 sqlx::query(
                     "UPDATE conversations SET bot_due = CASE WHEN bot_due > 0 THEN bot_due - 1 ELSE 0 END, \
@@ -591,7 +593,42 @@ pub enum BotTurnDue {
 /// seqs of the change's `appends`. Returns the first of those seqs (the next seq when
 /// there are none), or `None` when someone else changed the conversation first; the
 /// caller re-reads and decides again.
-pub async fn change_state(tx: &mut Tx, change: StateChange<'_>) -> Result<Option<i64>, sqlx::Error> {
+/// What a state change wrote, read back by its own statement (`RETURNING`): with the
+/// state it set, the conversation as the change left it, without reading it again.
+pub struct Changed {
+    /// The seq of the first message the change appends.
+    pub first_seq: i64,
+    reason: Option<String>,
+    summary: Option<String>,
+    escalated_at: Option<i64>,
+    pending_escalation: Option<String>,
+    visitor_email: Option<String>,
+    handed_back_seq: i64,
+    last_seq: i64,
+    last_message_at: i64,
+    unread: i64,
+}
+
+impl Changed {
+    /// `before` (as the change read it) with what the change wrote: `state` is the one it set.
+    pub fn conversation(self, before: &ConversationRecord, state: State) -> ConversationRecord {
+        ConversationRecord {
+            state,
+            visitor: Visitor { name: before.visitor.name.clone(), email: self.visitor_email },
+            reason: self.reason.as_deref().and_then(EscalationReason::parse),
+            summary: self.summary,
+            last_seq: self.last_seq,
+            unread: self.unread,
+            escalated_at: self.escalated_at,
+            last_message_at: self.last_message_at,
+            pending_escalation: self.pending_escalation,
+            handed_back_seq: self.handed_back_seq,
+            ..before.clone()
+        }
+    }
+}
+
+pub async fn change_state(tx: &mut Tx, change: StateChange<'_>) -> Result<Option<Changed>, sqlx::Error> {
     let (reason, summary) = match change.escalation {
         Some((reason, summary)) => (Some(reason.as_str()), Some(summary)),
         None => (None, None),
@@ -622,7 +659,9 @@ pub async fn change_state(tx: &mut Tx, change: StateChange<'_>) -> Result<Option
          last_seq = last_seq + $15, \
          last_message_at = CASE WHEN $15 > 0 THEN $6 ELSE last_message_at END, \
          unread = CASE WHEN $16 = 1 THEN $17 ELSE unread + $17 END \
-         WHERE id = $7 AND state = $8 AND agent_id IS NOT DISTINCT FROM $9 RETURNING last_seq",
+         WHERE id = $7 AND state = $8 AND agent_id IS NOT DISTINCT FROM $9 \
+         RETURNING reason, summary, escalated_at, pending_escalation, visitor_email, handed_back_seq, \
+         last_seq, last_message_at, unread",
     )
     .bind(change.to.kind().as_str())
     .bind(change.to.agent().map(|a| a.id.as_str()))
@@ -644,7 +683,19 @@ pub async fn change_state(tx: &mut Tx, change: StateChange<'_>) -> Result<Option
     .fetch_optional(&mut **tx)
     .await?;
     let Some(row) = updated else { return Ok(None) };
-    let last_seq: i64 = row.try_get(0)?;
+    let last_seq: i64 = row.try_get("last_seq")?;
+    let changed = Changed {
+        first_seq: last_seq - appended + 1,
+        reason: row.try_get("reason")?,
+        summary: row.try_get("summary")?,
+        escalated_at: row.try_get("escalated_at")?,
+        pending_escalation: row.try_get("pending_escalation")?,
+        visitor_email: row.try_get("visitor_email")?,
+        handed_back_seq: row.try_get("handed_back_seq")?,
+        last_seq,
+        last_message_at: row.try_get("last_message_at")?,
+        unread: row.try_get("unread")?,
+    };
     if change.from.kind() != change.to.kind() {
         sqlx::query(
             "INSERT INTO conversation_audit (id, conversation_id, from_state, to_state, actor, created_at) \
@@ -659,7 +710,7 @@ pub async fn change_state(tx: &mut Tx, change: StateChange<'_>) -> Result<Option
         .execute(&mut **tx)
         .await?;
     }
-    Ok(Some(last_seq - appended + 1))
+    Ok(Some(changed))
 }
 
 /// The conversations `member_id` holds, read inside `tx` (after the member's row is

@@ -2,13 +2,17 @@
 //! share the next commit, so one fsync (SQLite) or one WAL flush (PostgreSQL) makes
 //! many of them durable at once.
 //!
-//! Each change runs in its lane's batch transaction under its own savepoint: a change
-//! that fails is rolled back to its savepoint and answered with its own error, and the
-//! others in the batch go on. Changes run one after another, each seeing what the
-//! earlier ones wrote, so a conditional write (a claim: `... WHERE state = $from`)
-//! means inside a batch what it means alone. Every caller is answered only once the
-//! batch that holds its change is durable; if the commit fails, every change in that
-//! batch fails with it and nothing of it is applied.
+//! Changes run one after another in their lane's batch transaction, each seeing what
+//! the earlier ones wrote, so a conditional write (a claim: `... WHERE state = $from`)
+//! means inside a batch what it means alone. A change that fails is answered with its
+//! own error and leaves nothing behind, and the others in the batch go on: the batch
+//! runs without savepoints (each would cost a statement, and so a thread hand-off on
+//! SQLite, per change) until a change fails; then the transaction is rolled back and
+//! begun again, the changes before the failed one run again, and from there on each
+//! change runs under its own savepoint. So a batch starts over at most once, and the
+//! answer each caller gets is from the run that committed. Every caller is answered
+//! only once the batch that holds its change is durable; if the commit fails, every
+//! change in that batch fails with it and nothing of it is applied.
 //!
 //! SQLite has one lane (it has one writer anyway). PostgreSQL has several, and a
 //! change goes to the lane its key (a conversation id) picks, so two changes of one
@@ -37,31 +41,31 @@ const QUEUE: usize = 4096;
 /// One change waiting for its batch, type-erased so one lane carries every kind.
 trait Work: Send {
     /// Runs the change in the batch's transaction; false when it failed (the lane then
-    /// rolls its writes back to its savepoint).
+    /// undoes its writes). May run again in a new transaction: the last run's output counts.
     fn run<'t>(&'t mut self, tx: &'t mut Tx) -> BoxFuture<'t, bool>;
     /// The batch is durable (`Ok`) or lost: answers the caller.
     fn finish(self: Box<Self>, committed: Result<(), &sqlx::Error>);
 }
 
 struct Job<F, T, E> {
-    work: Option<F>,
+    work: F,
     output: Option<Result<T, E>>,
     reply: oneshot::Sender<Result<T, E>>,
 }
 
 impl<F, T, E> Work for Job<F, T, E>
 where
-    F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<T, E>> + Send,
+    F: for<'t> Fn(&'t mut Tx) -> BoxFuture<'t, Result<T, E>> + Send,
     T: Send,
     E: From<sqlx::Error> + Send,
 {
     fn run<'t>(&'t mut self, tx: &'t mut Tx) -> BoxFuture<'t, bool> {
         Box::pin(async move {
-            let Some(work) = self.work.take() else { return false };
             // A change that panics fails alone (its caller gets an error) instead of
             // taking the lane, and every write after it, down.
-            let Ok(output) = AssertUnwindSafe(work(tx)).catch_unwind().await else {
+            let Ok(output) = AssertUnwindSafe((self.work)(tx)).catch_unwind().await else {
                 tracing::error!("a change panicked in the group commit; it is rolled back");
+                self.output = None;
                 return false;
             };
             let ok = output.is_ok();
@@ -108,15 +112,16 @@ impl GroupCommit {
     /// Runs `work` in the next batch of the lane `key` picks; answers once that batch
     /// is durable. `work` must be all of one change: it runs with other callers'
     /// changes in the same transaction, so it must not commit, and what it returns
-    /// counts only if the batch commits.
+    /// counts only if the batch commits. It may run more than once (in a transaction
+    /// that is then rolled back), so it must do nothing outside the transaction.
     pub async fn write<T, E, F>(&self, key: &str, work: F) -> Result<T, E>
     where
-        F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+        F: for<'t> Fn(&'t mut Tx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
         T: Send + 'static,
         E: From<sqlx::Error> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let job: Box<dyn Work> = Box::new(Job { work: Some(work), output: None, reply });
+        let job: Box<dyn Work> = Box::new(Job { work, output: None, reply });
         let lane = &self.lanes[self.lane_of(key)];
         lane.send(job).await.map_err(|_| E::from(sqlx::Error::PoolClosed))?;
         answer.await.map_err(|_| E::from(sqlx::Error::WorkerCrashed))?
@@ -151,13 +156,14 @@ fn execute<'t>(tx: &'t mut Tx, sql: &'static str) -> BoxFuture<'t, Result<(), sq
 }
 
 /// One transaction: the batch's changes, and those that queue up while they run, up to
-/// `MAX_BATCH`; then one commit.
+/// `MAX_BATCH`; then one commit. Savepoints only once a change has failed (see the top).
 async fn run_batch(
     pool: &AnyPool,
     jobs: &mut mpsc::Receiver<Box<dyn Work>>,
     batch: &mut Vec<Box<dyn Work>>,
 ) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
+    let mut guarded = false;
     let mut done = 0;
     loop {
         while batch.len() < MAX_BATCH {
@@ -169,17 +175,34 @@ async fn run_batch(
         if done == batch.len() {
             break;
         }
-        for job in &mut batch[done..] {
-            // One round trip per change. Not released: the next `SAVEPOINT change` shadows
-            // it (a rollback goes to the newest), and the commit ends them all.
-            execute(&mut tx, "SAVEPOINT change").await?;
-            if !job.run(&mut tx).await {
-                execute(&mut tx, "ROLLBACK TO SAVEPOINT change").await?;
+        while done < batch.len() {
+            if guarded {
+                run_guarded(&mut tx, &mut batch[done]).await?;
+            } else if !batch[done].run(&mut tx).await {
+                // Its writes, if any, are in the transaction with no savepoint to go back
+                // to (and PostgreSQL refuses any statement after an error): start over
+                // without it. It keeps its error; the ones before it run again.
+                tx.rollback().await?;
+                tx = pool.begin().await?;
+                guarded = true;
+                for job in &mut batch[..done] {
+                    run_guarded(&mut tx, job).await?;
+                }
             }
             done += 1;
         }
     }
     tx.commit().await
+}
+
+/// Runs `job` under a savepoint, rolled back to if it fails. Not released: the next
+/// `SAVEPOINT change` shadows it (a rollback goes to the newest), and the commit ends them all.
+async fn run_guarded(tx: &mut Tx, job: &mut Box<dyn Work>) -> Result<(), sqlx::Error> {
+    execute(tx, "SAVEPOINT change").await?;
+    if !job.run(tx).await {
+        execute(tx, "ROLLBACK TO SAVEPOINT change").await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -203,6 +226,7 @@ mod tests {
         let keys: Vec<String> = keys.iter().map(|key| (*key).to_owned()).collect();
         store
             .write("t", move |tx| {
+                let keys = keys.clone();
                 Box::pin(async move {
                     for key in keys {
                         sqlx::query("INSERT INTO t (k, v) VALUES ($1, 0)").bind(&key).execute(&mut **tx).await?;
@@ -257,6 +281,54 @@ mod tests {
         });
         let won = join_all(claims).await.into_iter().filter(|r| matches!(r, Ok(true))).count();
         assert_eq!(won, 1, "exactly one claim wins, inside a batch as alone");
+    }
+
+    #[tokio::test]
+    async fn failures_mid_batch_start_it_over_once_and_each_answer_is_the_one_that_committed() {
+        let (store, _dir) = store().await;
+        insert(&store, "chat").await.expect("row");
+        insert(&store, "taken").await.expect("row");
+        // Claims and failing changes mixed in one queue: the first failure rolls the batch
+        // back and runs the claims before it again; the second runs under a savepoint.
+        let changes = (1..=40).map(|agent: i64| {
+            let store = store.clone();
+            async move {
+                if agent % 15 == 0 {
+                    return insert_all(&store, &[&format!("lost{agent}"), "taken"]).await.map(|()| None);
+                }
+                store
+                    .write("t", move |tx| {
+                        Box::pin(async move {
+                            sqlx::query("INSERT INTO t (k, v) VALUES ($1, $2)")
+                                .bind(format!("a{agent}"))
+                                .bind(agent)
+                                .execute(&mut **tx)
+                                .await?;
+                            let done = sqlx::query("UPDATE t SET v = $1 WHERE k = 'chat' AND v = 0")
+                                .bind(agent)
+                                .execute(&mut **tx)
+                                .await?
+                                .rows_affected();
+                            Ok::<_, sqlx::Error>(Some(done == 1))
+                        })
+                    })
+                    .await
+            }
+        });
+        let answers = join_all(changes).await;
+        let failed = answers.iter().filter(|answer| answer.is_err()).count();
+        assert_eq!(failed, 2, "only the two duplicates fail: {answers:?}");
+        let winners: Vec<i64> =
+            (1..=40).zip(&answers).filter(|(_, answer)| matches!(answer, Ok(Some(true)))).map(|(a, _)| a).collect();
+        assert_eq!(winners.len(), 1, "one claim wins: {answers:?}");
+        use sqlx::Row;
+        let holder: i64 = sqlx::query("SELECT v FROM t WHERE k = 'chat'")
+            .fetch_one(store.pool())
+            .await
+            .and_then(|row| row.try_get(0))
+            .expect("the claimed row");
+        assert_eq!(holder, winners[0], "the winner told so is the one that committed");
+        assert_eq!(count(&store).await, 2 + 38, "every other change's row, nothing of the failed ones");
     }
 
     #[tokio::test]

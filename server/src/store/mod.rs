@@ -103,10 +103,11 @@ impl Store {
 
     /// Runs `work` as one change in the next group commit of `key`'s lane (see
     /// `group`): it shares a transaction with other callers' changes, is rolled back
-    /// alone if it fails, and is answered once its batch is durable.
+    /// alone if it fails, and is answered once its batch is durable. It may run more than
+    /// once (the runs before the last are rolled back), so it does nothing outside `tx`.
     pub async fn write<T, E, F>(&self, key: &str, work: F) -> Result<T, E>
     where
-        F: for<'t> FnOnce(&'t mut conversations::Tx) -> group::BoxFuture<'t, Result<T, E>> + Send + 'static,
+        F: for<'t> Fn(&'t mut conversations::Tx) -> group::BoxFuture<'t, Result<T, E>> + Send + 'static,
         T: Send + 'static,
         E: From<sqlx::Error> + Send + 'static,
     {
@@ -133,6 +134,10 @@ fn pool_options(backend: Backend, max_connections: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max_connections.max(1))
         .acquire_timeout(Duration::from_secs(10))
+        // sqlx pings a connection each time it is taken from the pool. A SQLite connection
+        // is a file on this machine that cannot drop: its ping is only one more hand-off to
+        // the connection's thread per query. A PostgreSQL one can (a restart, a failover).
+        .test_before_acquire(backend == Backend::Postgres)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {
