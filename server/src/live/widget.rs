@@ -10,7 +10,7 @@ use std::sync::Arc;
 use app::{
     domain::{
         live::{VisitorEvent, WidgetClientFrame},
-        Author, AuthorKind,
+        Author, AuthorKind, StateKind,
     },
     error::ErrorBody,
     AppError,
@@ -32,10 +32,7 @@ use super::{
     socket::{finish, Upgrade},
     Ending, Inbound, CLOSE_POLICY, PING_EVERY,
 };
-use crate::{
-    handoff::{Handoff, Typist},
-    store::conversations::ConversationRecord,
-};
+use crate::handoff::{Handoff, Typist};
 
 const CATCH_UP_PAGE: i64 = 500;
 const AUTH_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -73,23 +70,18 @@ where
     S: Sink<WsMessage> + Unpin,
     R: Stream<Item = Result<WsMessage, WsError>> + Unpin,
 {
-    let policy = |reason| Ending::Close(CLOSE_POLICY, reason);
-    // 1. Authenticate with the first frame.
-    let token = match timeout(AUTH_WAIT, stream.next()).await.map(classify::<WidgetClientFrame>) {
-        Ok(Inbound::Frame(WidgetClientFrame::Auth { token })) => token,
-        Ok(Inbound::End(ending @ Ending::Close(..))) => return ending,
-        Ok(Inbound::End(Ending::Gone)) => return Ending::Gone,
-        _ => return policy("the first frame must be {\"type\":\"auth\",\"token\":…}"),
-    };
-    let conversation = match handoff.visitor_conversation(Some(&token), &query.conversation_id).await {
+    // 1. Authenticate with the first frame. Boxed, like each catch-up below: their
+    // futures (a database read, the sends) would otherwise sit inline in every idle
+    // socket's task for its whole life.
+    let conversation = match Box::pin(authenticate(&mut stream, query.conversation_id, &handoff)).await {
         Ok(conversation) => conversation,
-        Err(_) => return policy("invalid visitor token"),
+        Err(ending) => return ending,
     };
 
     // 2. Subscribe before catching up, so nothing committed in between is missed.
     let mut events = handoff.hub().subscribe_conversation(&conversation.id);
     let mut last_seq = query.after_seq;
-    if catch_up(&mut sink, &handoff, &conversation, &mut last_seq, true).await.is_err() {
+    if Box::pin(catch_up(&mut sink, &handoff, &conversation, &mut last_seq, true)).await.is_err() {
         return Ending::Gone;
     }
 
@@ -106,7 +98,7 @@ where
                     Inbound::Alive => None,
                     Inbound::Frame(WidgetClientFrame::Ping {}) => Some(VisitorEvent::Pong),
                     Inbound::Frame(WidgetClientFrame::Typing {}) => {
-                        let author = Author { kind: AuthorKind::Visitor, name: conversation.visitor.name.clone() };
+                        let author = Author { kind: AuthorKind::Visitor, name: conversation.visitor_name.clone() };
                         handoff.typing(&conversation.workspace_id, &conversation.id, Typist::Visitor, author, false);
                         None
                     }
@@ -129,9 +121,9 @@ where
                         send_json(&mut sink, &VisitorEvent::Message { message }).await
                     }
                     // A gap: something was published out of order or elsewhere. The database knows.
-                    Ok(VisitorEvent::Message { .. }) => catch_up(&mut sink, &handoff, &conversation, &mut last_seq, false).await,
+                    Ok(VisitorEvent::Message { .. }) => Box::pin(catch_up(&mut sink, &handoff, &conversation, &mut last_seq, false)).await,
                     Ok(other) => send_json(&mut sink, &other).await,
-                    Err(RecvError::Lagged(_)) => catch_up(&mut sink, &handoff, &conversation, &mut last_seq, true).await,
+                    Err(RecvError::Lagged(_)) => Box::pin(catch_up(&mut sink, &handoff, &conversation, &mut last_seq, true)).await,
                     Err(RecvError::Closed) => Err(()),
                 };
                 if sent.is_err() {
@@ -147,11 +139,43 @@ where
     }
 }
 
+/// What an open socket keeps of its conversation: only what it reads while live (the
+/// whole record would sit in every idle visitor's socket for its whole life).
+struct Opened {
+    id: String,
+    workspace_id: String,
+    visitor_name: Option<String>,
+    state: StateKind,
+}
+
+/// The conversation the first frame's token opens, or how the socket ends.
+async fn authenticate<R>(stream: &mut R, conversation_id: String, handoff: &Handoff) -> Result<Opened, Ending>
+where
+    R: Stream<Item = Result<WsMessage, WsError>> + Unpin,
+{
+    let policy = |reason| Ending::Close(CLOSE_POLICY, reason);
+    let token = match timeout(AUTH_WAIT, stream.next()).await.map(classify::<WidgetClientFrame>) {
+        Ok(Inbound::Frame(WidgetClientFrame::Auth { token })) => token,
+        Ok(Inbound::End(ending @ Ending::Close(..))) => return Err(ending),
+        Ok(Inbound::End(Ending::Gone)) => return Err(Ending::Gone),
+        _ => return Err(policy("the first frame must be {\"type\":\"auth\",\"token\":…}")),
+    };
+    match handoff.visitor_conversation(Some(&token), &conversation_id).await {
+        Ok(conversation) => Ok(Opened {
+            state: conversation.state.kind(),
+            id: conversation.id,
+            workspace_id: conversation.workspace_id,
+            visitor_name: conversation.visitor.name,
+        }),
+        Err(_) => Err(policy("invalid visitor token")),
+    }
+}
+
 /// Sends every message after `last_seq` from the database, then (if asked) the state.
 async fn catch_up<S>(
     sink: &mut S,
     handoff: &Handoff,
-    conversation: &ConversationRecord,
+    conversation: &Opened,
     last_seq: &mut i64,
     with_state: bool,
 ) -> Result<(), ()>
@@ -174,7 +198,7 @@ where
     if with_state {
         let state = match handoff.store().conversation_by_id(&conversation.id).await {
             Ok(Some(current)) => current.state.kind(),
-            _ => conversation.state.kind(),
+            _ => conversation.state,
         };
         send_json(sink, &VisitorEvent::State { state }).await?;
     }
