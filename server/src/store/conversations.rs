@@ -588,15 +588,10 @@ pub enum BotTurnDue {
     Done,
 }
 
-/// The conditional write that makes every change atomic: it applies only if the
-/// conversation is still exactly in `from` (same state, same holder), and takes the
-/// seqs of the change's `appends`. Returns the first of those seqs (the next seq when
-/// there are none), or `None` when someone else changed the conversation first; the
-/// caller re-reads and decides again.
 /// What a state change wrote, read back by its own statement (`RETURNING`): with the
 /// state it set, the conversation as the change left it, without reading it again.
 pub struct Changed {
-    /// The seq of the first message the change appends.
+    /// The seq of the first message the change appends (the next seq when none).
     pub first_seq: i64,
     reason: Option<String>,
     summary: Option<String>,
@@ -628,6 +623,11 @@ impl Changed {
     }
 }
 
+/// The conditional write that makes every change atomic: it applies only if the
+/// conversation is still exactly in `from` (same state, same holder), and takes the
+/// seqs of the change's `appends`. Returns what it wrote, with the first of those seqs
+/// (the next seq when there are none), or `None` when someone else changed the
+/// conversation first; the caller re-reads and decides again.
 pub async fn change_state(tx: &mut Tx, change: StateChange<'_>) -> Result<Option<Changed>, sqlx::Error> {
     let (reason, summary) = match change.escalation {
         Some((reason, summary)) => (Some(reason.as_str()), Some(summary)),
