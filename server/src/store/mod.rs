@@ -45,7 +45,13 @@ pub struct Store {
     /// The hot path's writes (messages, state changes, bot turns): group-committed.
     group: group::GroupCommit,
     backend: Backend,
+    /// SQLite's checkpoints run beside the writer (see `checkpoints`); they stop when
+    /// the last clone of the store is dropped.
+    _checkpoints: Option<std::sync::Arc<tokio::sync::oneshot::Sender<()>>>,
 }
+
+/// How often SQLite's WAL is copied back into the database file, off the writer's path.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -68,7 +74,12 @@ impl Store {
             Backend::Postgres => (pool.clone(), (max_connections / 4).clamp(1, 4) as usize),
         };
         let group = group::GroupCommit::start(writer.clone(), lanes);
-        Ok(Store { pool, writer, group, backend })
+        let checkpoints = (backend == Backend::Sqlite).then(|| {
+            let (stop, stopped) = tokio::sync::oneshot::channel();
+            tokio::spawn(checkpoints(pool.clone(), stopped));
+            std::sync::Arc::new(stop)
+        });
+        Ok(Store { pool, writer, group, backend, _checkpoints: checkpoints })
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
@@ -143,6 +154,8 @@ fn pool_options(backend: Backend, max_connections: u32) -> AnyPoolOptions {
                 if backend == Backend::Sqlite {
                     // WAL lets readers work beside the writer; FULL syncs every commit so an
                     // acknowledged write survives a power cut, not only a crash.
+                    // SQLite still checkpoints inside a commit every 1,000 pages (that keeps
+                    // the WAL bounded), but `checkpoints` has copied most of it back by then.
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                          PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
@@ -152,6 +165,30 @@ fn pool_options(backend: Backend, max_connections: u32) -> AnyPoolOptions {
                 Ok(())
             })
         })
+}
+
+/// Copies SQLite's WAL back into the database file every `CHECKPOINT_EVERY`, from a
+/// reader connection, beside the writer (a passive checkpoint never blocks it). The
+/// writer's own checkpoint, which SQLite runs inside the commit that fills 1,000 pages
+/// while every change of that batch waits, then finds little left to copy: at 2,000
+/// msg/s the p99 acknowledgement went from 22-160 ms to 7-13 ms (README). Without the
+/// writer's own, the WAL would never start over under steady load (it grew to 430 MB in
+/// 10 s), so it stays on.
+async fn checkpoints(pool: AnyPool, mut stopped: tokio::sync::oneshot::Receiver<()>) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = &mut stopped => return,
+            _ = every.tick() => {}
+        }
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+            tracing::warn!(error = %err, "a WAL checkpoint failed; the next one retries");
+        }
+    }
 }
 
 /// A stored timestamp as RFC 3339 in UTC: the one place timestamps are formatted.
@@ -166,4 +203,37 @@ pub fn rfc3339(ms: i64) -> String {
 pub fn new_id(prefix: &str) -> String {
     let bits: u128 = rand::random();
     format!("{prefix}_{bits:032x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Store;
+
+    /// The database file (not its WAL) grows by what was written well before SQLite's
+    /// own checkpoint at 1,000 pages would copy it: the background checkpoint did.
+    #[tokio::test]
+    async fn what_is_written_reaches_the_database_file_without_waiting_for_1000_pages() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("checkpoint.db");
+        let store = Store::connect(&format!("sqlite://{}?mode=rwc", path.display()), 2).await.expect("SQLite");
+        let mut tx = store.begin_write().await.expect("tx");
+        sqlx::query("CREATE TABLE t (v TEXT NOT NULL)").execute(&mut *tx).await.expect("table");
+        tx.commit().await.expect("commit");
+        tokio::time::sleep(super::CHECKPOINT_EVERY * 3).await;
+        let before = std::fs::metadata(&path).expect("the file").len();
+        let mut tx = store.begin_write().await.expect("tx");
+        for _ in 0..100 {
+            sqlx::query("INSERT INTO t (v) VALUES ($1)").bind("x".repeat(4000)).execute(&mut *tx).await.expect("row");
+        }
+        tx.commit().await.expect("commit");
+        let mut grown = 0;
+        for _ in 0..40 {
+            tokio::time::sleep(super::CHECKPOINT_EVERY / 2).await;
+            grown = std::fs::metadata(&path).expect("the file").len().saturating_sub(before);
+            if grown >= 400_000 {
+                break;
+            }
+        }
+        assert!(grown >= 400_000, "about 100 pages were written; the database file grew by {grown} bytes");
+    }
 }
