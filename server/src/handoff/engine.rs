@@ -4,7 +4,7 @@
 //! messages under their seqs; once the batch is committed, publish. A lost race
 //! re-reads and decides again, so exactly one of any number of concurrent claimers wins.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use app::{
     domain::{
@@ -171,7 +171,15 @@ impl Handoff {
                 ends_bot_turn,
                 to_desk,
             };
-            let written = self.store.write(&current.id, move |tx| Box::pin(write.clone().run(tx))).await;
+            // Shared, not copied, by each run of the change (a batch may run it twice).
+            let write = Arc::new(write);
+            let written = self
+                .store
+                .write(&current.id, move |tx| {
+                    let write = Arc::clone(&write);
+                    Box::pin(async move { write.run(tx).await })
+                })
+                .await;
             let (conversation, messages) = match written {
                 Ok(Some(written)) => written,
                 Ok(None) => {
@@ -231,7 +239,6 @@ impl Handoff {
 /// One attempt at a change, as the group commit runs it: the conditional state write
 /// (which also takes the messages' seqs), then the messages, then the help desk's
 /// outbox row.
-#[derive(Clone)]
 struct Write {
     current: ConversationRecord,
     outcome: Outcome,
@@ -259,7 +266,7 @@ impl From<sqlx::Error> for WriteError {
 impl Write {
     /// The conversation as the change left it and the stored messages; `None` when the
     /// conversation changed since it was read (nothing is written then).
-    async fn run(self, tx: &mut Tx) -> Result<Option<(ConversationRecord, Vec<Message>)>, WriteError> {
+    async fn run(&self, tx: &mut Tx) -> Result<Option<(ConversationRecord, Vec<Message>)>, WriteError> {
         let Write {
             current,
             outcome,
@@ -282,13 +289,13 @@ impl Write {
             escalation: escalation.as_ref().map(|(reason, summary)| (*reason, summary.as_str())),
             pending_escalation: pending_escalation.as_ref().map(|p| p.as_deref()),
             visitor_email: visitor_email.as_deref(),
-            bot_turn: match (outcome.bot_answers, ends_bot_turn) {
+            bot_turn: match (outcome.bot_answers, *ends_bot_turn) {
                 (true, _) => BotTurnDue::Owed,
                 (false, true) => BotTurnDue::Done,
                 (false, false) => BotTurnDue::Unchanged,
             },
             appends: &appends,
-            actor: &actor,
+            actor,
             now,
         };
         // One statement takes the state and the messages' seqs.
@@ -320,11 +327,11 @@ impl Write {
                 conversation_id: &current.id,
                 workspace_id: &current.workspace_id,
                 chatbot_id: &current.chatbot_id,
-                desk,
+                desk: *desk,
                 now,
             };
             insert_outbox(tx, row).await?;
         }
-        Ok(Some((changed.conversation(&current, outcome.state), messages)))
+        Ok(Some((changed.conversation(current, outcome.state.clone()), messages)))
     }
 }

@@ -241,13 +241,14 @@ mod tests {
         insert_all(store, &[key]).await
     }
 
-    async fn count(store: &Store) -> i64 {
+    /// The one integer `sql` selects.
+    async fn scalar(store: &Store, sql: &str) -> i64 {
         use sqlx::Row;
-        sqlx::query("SELECT COUNT(*) FROM t")
-            .fetch_one(store.pool())
-            .await
-            .and_then(|row| row.try_get(0))
-            .expect("count")
+        sqlx::query(sql).fetch_one(store.pool()).await.and_then(|row| row.try_get(0)).expect(sql)
+    }
+
+    async fn count(store: &Store) -> i64 {
+        scalar(store, "SELECT COUNT(*) FROM t").await
     }
 
     #[tokio::test]
@@ -321,12 +322,7 @@ mod tests {
         let winners: Vec<i64> =
             (1..=40).zip(&answers).filter(|(_, answer)| matches!(answer, Ok(Some(true)))).map(|(a, _)| a).collect();
         assert_eq!(winners.len(), 1, "one claim wins: {answers:?}");
-        use sqlx::Row;
-        let holder: i64 = sqlx::query("SELECT v FROM t WHERE k = 'chat'")
-            .fetch_one(store.pool())
-            .await
-            .and_then(|row| row.try_get(0))
-            .expect("the claimed row");
+        let holder = scalar(&store, "SELECT v FROM t WHERE k = 'chat'").await;
         assert_eq!(holder, winners[0], "the winner told so is the one that committed");
         assert_eq!(count(&store).await, 2 + 38, "every other change's row, nothing of the failed ones");
     }
