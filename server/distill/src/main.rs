@@ -4,17 +4,14 @@
 //! output, as sentence-transformers pools this model. The server then reads a text's
 //! meaning as the weighted mean of its tokens' vectors, in microseconds.
 //!
-//! The encoder is written out here (embeddings, six layers of self-attention and
-//! feed-forward, as in BERT) over `matrixmultiply`'s single-precision GEMM, so this
-//! one-off step builds in seconds instead of compiling a machine-learning framework
-//! on every fresh machine.
+//! The encoder is Baton's own (`server/encoder`: embeddings, six layers of
+//! self-attention and feed-forward, as in BERT, over `matrixmultiply`'s GEMM), the
+//! same forward pass the server runs per visitor message.
 //!
 //! The file (read by `server::brain::meaning::embed`): `BATONSE2`, the vocabulary
 //! size and the dimension as little-endian u32, then vocabulary × dimension f16.
 //!
 //! Usage: cargo run --release -p distill [-- MODEL_DIR]   (default: server/models)
-
-mod bert;
 
 use std::{
     io::Write,
@@ -25,7 +22,7 @@ use std::{
 
 use half::f16;
 
-use crate::bert::{Bert, Config};
+use encoder::Encoder;
 
 const MAGIC: &[u8; 8] = b"BATONSE2";
 /// Sentences per forward pass: big enough for the GEMM to run at full speed.
@@ -50,9 +47,7 @@ fn distill(dir: &Path) -> Result<(), String> {
     let tokenizer: serde_json::Value =
         serde_json::from_slice(&read("tokenizer.json")?).map_err(|e| err("tokenizer.json")(&e))?;
     let (cls, sep) = (special_token(&tokenizer, "[CLS]")?, special_token(&tokenizer, "[SEP]")?);
-    let config: Config = serde_json::from_slice(&read("config.json")?).map_err(|e| err("config.json")(&e))?;
-    let weights = read("model.safetensors")?;
-    let model = Bert::load(&weights, config).map_err(|e| err("model.safetensors")(&e))?;
+    let model = Encoder::from_files(&read("config.json")?, &read("model.safetensors")?).map_err(|e| e.to_string())?;
 
     let vocabulary = model.vocabulary();
     let dim = model.dim();
@@ -68,7 +63,8 @@ fn distill(dir: &Path) -> Result<(), String> {
                     let mut out = Vec::with_capacity(part.len() * dim);
                     for batch in part.chunks(BATCH) {
                         let sentences: Vec<[u32; 3]> = batch.iter().map(|&id| [cls, id, sep]).collect();
-                        out.extend(model.sentence_vectors(&sentences));
+                        let framed: Vec<&[u32]> = sentences.iter().map(|s| s.as_slice()).collect();
+                        out.extend(model.embed(&framed).into_iter().flatten());
                     }
                     out
                 })

@@ -14,9 +14,14 @@
 //! - GoEmotions rows count only if every label is a frustration one (`frustration`)
 //!   or the row is only `neutral` (`none`).
 //!
+//! Baton's own rows are `own.tsv` (`label<TAB>text`) and `chats/*.tsv`
+//! (`label<TAB>case<TAB>text`, written in the register of real support chats, each
+//! naming its sub-case of `server/eval/POLICY.md`).
+//!
 //! Held out: each dataset's own test split where it has one (Banking77, CLINC150,
 //! GoEmotions, HINT3), NLU++ folds 16–19, and a fixed fifth of the rest chosen by a
-//! hash of the text. A text in both parts is dropped from training.
+//! hash of the text. A text in both parts is dropped from training, and so is any
+//! text of the test sets that are never trained on (`frozen.jsonl`, `shop/`).
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
@@ -38,9 +43,12 @@ pub enum Split {
 pub struct Example {
     pub text: String,
     pub label: Label,
-    /// The dataset ("banking77", "hint3/curekart", "own").
+    /// The dataset ("banking77", "hint3/curekart", "baton/chats").
     pub source: String,
     pub split: Split,
+    /// What the row is, in its dataset's words: the original label of a public
+    /// corpus ("request_refund"), the policy's sub-case of Baton's own ("complaint").
+    pub kind: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,9 +67,9 @@ pub fn default_dir() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/eval/corpora"))
 }
 
-/// Baton's own labelled utterances.
-pub fn own_file() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/eval/own.tsv"))
+/// Baton's own labelled data and test sets: `server/eval`.
+pub fn own_files() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/eval"))
 }
 
 pub fn label_of(name: &str) -> Option<Label> {
@@ -139,17 +147,23 @@ struct Loader {
 }
 
 impl Loader {
-    fn push(&mut self, source: &str, text: &str, label: Label, split: Split) {
+    fn push(&mut self, source: &str, text: &str, label: Label, split: Split, kind: &str) {
         let text = text.trim();
         if !text.is_empty() {
-            self.examples.push(Example { text: text.to_owned(), label, source: source.to_owned(), split });
+            self.examples.push(Example {
+                text: text.to_owned(),
+                label,
+                source: source.to_owned(),
+                split,
+                kind: kind.to_owned(),
+            });
         }
     }
 
     fn mapped(&mut self, source: &str, map: &LabelMap, rows: Vec<(String, String)>, split: Option<Split>) {
         for (text, label) in rows {
             if let Some(decided) = map.get(&label) {
-                self.push(source, &text, decided, split.unwrap_or_else(|| hashed_split(&text)));
+                self.push(source, &text, decided, split.unwrap_or_else(|| hashed_split(&text)), &label);
             }
         }
     }
@@ -168,7 +182,8 @@ struct DstcRow {
     intent: String,
 }
 
-/// Every labelled example: the public corpora in `dir`, then Baton's own.
+/// Every labelled example: the public corpora in `dir`, then Baton's own in `own`
+/// (`server/eval`), less the texts of its test sets.
 pub fn load(dir: &Path, own: &Path) -> Result<Vec<Example>, CorporaError> {
     let map_file = dir.join("label_map_suggestion.json");
     let maps: serde_json::Value = serde_json::from_str(&read(&map_file)?).map_err(|err| problem(&map_file, err))?;
@@ -234,7 +249,7 @@ pub fn load(dir: &Path, own: &Path) -> Result<Vec<Example>, CorporaError> {
                     Some(None)
                 };
                 if let Some(label) = label {
-                    loader.push(&format!("nlupp/{domain}"), &row.text, label, split);
+                    loader.push(&format!("nlupp/{domain}"), &row.text, label, split, &row.intents.join("+"));
                 }
             }
         }
@@ -263,22 +278,35 @@ pub fn load(dir: &Path, own: &Path) -> Result<Vec<Example>, CorporaError> {
                 None
             };
             if let Some(label) = label {
-                loader.push("goemotions", text, label, split);
+                loader.push("goemotions", text, label, split, &labels.join("+"));
             }
         }
     }
 
-    for (at, line) in read(own)?.lines().enumerate() {
+    let own_tsv = own.join("own.tsv");
+    for (at, line) in read(&own_tsv)?.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (label, text) =
-            line.split_once('\t').ok_or_else(|| problem(own, format!("line {}: expected label<TAB>text", at + 1)))?;
-        let label =
-            label_of(label.trim()).ok_or_else(|| problem(own, format!("line {}: unknown label {label:?}", at + 1)))?;
-        loader.push("own", text, label, hashed_split(text));
+        let (label, text) = line
+            .split_once('\t')
+            .ok_or_else(|| problem(&own_tsv, format!("line {}: expected label<TAB>text", at + 1)))?;
+        let label = label_of(label.trim())
+            .ok_or_else(|| problem(&own_tsv, format!("line {}: unknown label {label:?}", at + 1)))?;
+        loader.push("baton/own", text, label, hashed_split(text), "");
     }
+    for file in chat_files(own)? {
+        for (at, line) in read(&file)?.lines().enumerate() {
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let row = ChatRow::parse(line).map_err(|why| problem(&file, format!("line {}: {why}", at + 1)))?;
+            loader.push("baton/chats", row.text, row.label, hashed_split(row.text), row.case);
+        }
+    }
+    let tests = test_texts(own)?;
+    loader.examples.retain(|e| !tests.contains(&key(&e.text)));
 
     Ok(without_leaks(loader.examples))
 }
@@ -293,8 +321,64 @@ pub fn training_set(examples: &[Example]) -> Vec<&Example> {
     examples
         .iter()
         .filter(|e| e.split == Split::Train)
-        .flat_map(|e| std::iter::repeat_n(e, if e.source == "own" { OWN_WEIGHT } else { 1 }))
+        .flat_map(|e| std::iter::repeat_n(e, if e.source.starts_with("baton/") { OWN_WEIGHT } else { 1 }))
         .collect()
+}
+
+/// `chats/*.tsv` in `own`, in name order.
+fn chat_files(own: &Path) -> Result<Vec<std::path::PathBuf>, CorporaError> {
+    let dir = own.join("chats");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .map_err(|err| problem(&dir, err))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|e| e == "tsv"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// One row of `chats/*.tsv`: `label<TAB>case<TAB>text`.
+pub struct ChatRow<'a> {
+    pub label: Label,
+    pub case: &'a str,
+    pub text: &'a str,
+}
+
+impl<'a> ChatRow<'a> {
+    pub fn parse(line: &'a str) -> Result<ChatRow<'a>, String> {
+        let mut fields = line.splitn(3, '\t');
+        let (Some(label), Some(case), Some(text)) = (fields.next(), fields.next(), fields.next()) else {
+            return Err("expected label<TAB>case<TAB>text".to_owned());
+        };
+        let label = label_of(label.trim()).ok_or_else(|| format!("unknown label {label:?}"))?;
+        if !super::policy::is_case_of(case.trim(), label) {
+            return Err(format!("{case:?} is not a sub-case of {}", label.map_or("none", |l| l.as_str())));
+        }
+        Ok(ChatRow { label, case: case.trim(), text: text.trim() })
+    }
+}
+
+/// How texts are compared across files: trimmed, lower case, one space between words.
+pub fn key(text: &str) -> String {
+    text.to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Every visitor turn of the test sets that are never trained on: the frozen set
+/// and the shop knowledge base's questions and escalations.
+pub fn test_texts(own: &Path) -> Result<HashSet<String>, CorporaError> {
+    let mut texts = HashSet::new();
+    let frozen = own.join("frozen.jsonl");
+    for entry in super::eval::parse_jsonl(&read(&frozen)?).map_err(|err| problem(&frozen, err))? {
+        texts.extend(entry.turns.iter().map(|t| key(t)));
+    }
+    let shop = own.join("shop");
+    for name in ["questions.tsv", "escalations.tsv"] {
+        let file = shop.join(name);
+        if let Ok(text) = std::fs::read_to_string(&file) {
+            texts.extend(text.lines().filter_map(|l| l.rsplit('\t').next()).map(key));
+        }
+    }
+    Ok(texts)
 }
 
 /// Duplicates once, and no training text that is also held out.
@@ -315,7 +399,7 @@ mod tests {
 
     #[test]
     fn the_shipped_corpora_load_with_every_reason_on_both_sides() {
-        let examples = load(default_dir(), own_file()).expect("the shipped corpora load");
+        let examples = load(default_dir(), own_files()).expect("the shipped corpora load");
         for split in [Split::Train, Split::HeldOut] {
             for reason in [
                 None,
@@ -330,6 +414,31 @@ mod tests {
         let train: HashSet<String> =
             examples.iter().filter(|e| e.split == Split::Train).map(|e| e.text.to_lowercase()).collect();
         assert!(examples.iter().filter(|e| e.split == Split::HeldOut).all(|e| !train.contains(&e.text.to_lowercase())));
+    }
+
+    /// Words of a text, for comparing texts that differ in a word or two.
+    fn words(text: &str) -> HashSet<String> {
+        text.to_lowercase()
+            .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn the_test_sets_are_never_trained_on_not_even_reworded() {
+        let examples = load(default_dir(), own_files()).expect("the shipped corpora load");
+        let tests: Vec<HashSet<String>> = test_texts(own_files()).expect("the test sets load").iter().map(|t| words(t)).collect();
+        assert!(tests.len() >= 800, "{} test texts", tests.len());
+        for example in examples.iter().filter(|e| e.source.starts_with("baton/")) {
+            let mine = words(&example.text);
+            for test in &tests {
+                let shared = mine.intersection(test).count();
+                let near = mine.len().min(test.len()) >= 3 && shared * 10 >= mine.union(test).count() * 7;
+                let same = !mine.is_empty() && mine == *test;
+                assert!(!same && !near, "{:?} is (nearly) a test text", example.text);
+            }
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! escalation: the eval counts it as none, and reports how often it asked.
 
 use std::{
+    collections::BTreeMap,
     fmt::Write as _,
     time::{Duration, Instant},
 };
@@ -32,6 +33,9 @@ pub struct Entry {
     pub line: usize,
     pub label: Label,
     pub turns: Vec<String>,
+    /// What the entry is: its sub-case of the policy, or the original label of a
+    /// public corpus's row; empty when unknown.
+    pub kind: String,
 }
 
 /// One line of a JSONL conversation file.
@@ -41,6 +45,8 @@ struct JsonEntry {
     escalate: bool,
     #[serde(default)]
     reason: Option<String>,
+    #[serde(default)]
+    case: Option<String>,
 }
 
 /// Conversations as JSON lines: `{"turns": [...], "escalate": bool, "reason": ...}`.
@@ -65,7 +71,11 @@ pub fn parse_jsonl(text: &str) -> Result<Vec<Entry>, CorpusError> {
         if turns.is_empty() {
             return Err(CorpusError { line, problem: "no visitor turns".into() });
         }
-        entries.push(Entry { line, label, turns });
+        let kind = entry.case.unwrap_or_default();
+        if !kind.is_empty() && !super::policy::is_case_of(&kind, label) {
+            return Err(CorpusError { line, problem: format!("{kind:?} is not a sub-case of {}", label_name(label)) });
+        }
+        entries.push(Entry { line, label, turns, kind });
     }
     Ok(entries)
 }
@@ -99,7 +109,7 @@ pub fn parse(corpus: &str) -> Result<Vec<Entry>, CorpusError> {
         if turns.is_empty() {
             return Err(CorpusError { line, problem: "no visitor turns".into() });
         }
-        entries.push(Entry { line, label, turns });
+        entries.push(Entry { line, label, turns, kind: String::new() });
     }
     Ok(entries)
 }
@@ -244,6 +254,10 @@ pub struct Report {
     pub clarified: usize,
     pub p50_decision: Duration,
     pub p99_decision: Duration,
+    /// Per kind of entry that should be handed over: (handed over, of how many).
+    pub recall_by_kind: BTreeMap<String, (usize, usize)>,
+    /// Per kind of entry that should not be handed over: how many were.
+    pub false_by_kind: BTreeMap<String, usize>,
 }
 
 const REASONS: [EscalationReason; 3] =
@@ -260,16 +274,30 @@ pub fn evaluate_brain(brain: &dyn Brain, entries: &[Entry], runtime: &tokio::run
 }
 
 pub fn evaluate_with(decide: &mut Decide<'_>, entries: &[Entry]) -> Report {
+    evaluate_in(decide, entries, &KnowledgeBase::new(demo::knowledge_entries()))
+}
+
+/// The evaluation with the demo chatbot holding another knowledge base.
+pub fn evaluate_in(decide: &mut Decide<'_>, entries: &[Entry], knowledge: &KnowledgeBase) -> Report {
     let chatbot = demo_chatbot();
-    let knowledge = KnowledgeBase::new(demo::knowledge_entries());
     let mut timings = Vec::new();
     let mut per_reason: Vec<(EscalationReason, Scores)> = REASONS.iter().map(|r| (*r, Scores::default())).collect();
     let mut any = Scores::default();
     let mut misses = Vec::new();
     let mut unanswered = Vec::new();
     let mut clarified = 0;
+    let mut recall_by_kind: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut false_by_kind: BTreeMap<String, usize> = BTreeMap::new();
     for entry in entries {
-        let outcome = play_with(decide, entry, &chatbot, &knowledge, &mut timings);
+        let outcome = play_with(decide, entry, &chatbot, knowledge, &mut timings);
+        let handed_over = outcome.predicted.is_some() && !outcome.early;
+        if entry.label.is_some() {
+            let counts = recall_by_kind.entry(entry.kind.clone()).or_default();
+            counts.0 += usize::from(handed_over);
+            counts.1 += 1;
+        } else if outcome.predicted.is_some() {
+            *false_by_kind.entry(entry.kind.clone()).or_default() += 1;
+        }
         clarified += usize::from(outcome.clarified);
         // An early escalation is a wrong one, whatever its reason.
         let predicted = if outcome.early { None } else { outcome.predicted };
@@ -313,7 +341,41 @@ pub fn evaluate_with(decide: &mut Decide<'_>, entries: &[Entry]) -> Report {
         clarified,
         p50_decision: at(50).unwrap_or_default(),
         p99_decision: at(99).unwrap_or_default(),
+        recall_by_kind,
+        false_by_kind,
     }
+}
+
+/// A knowledge base from a Markdown file as admins import it (one `## ` heading per entry).
+pub fn knowledge_from_markdown(text: &str) -> Result<KnowledgeBase, String> {
+    let drafts = super::knowledge_files::read(app::domain::knowledge::ImportFormat::Markdown, text)
+        .map_err(|err| err.to_string())?;
+    let entries = drafts
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| crate::store::knowledge::KnowledgeEntry {
+            id: format!("kb-{i}"),
+            kind: d.kind,
+            title: d.title,
+            body: d.body,
+        })
+        .collect();
+    Ok(KnowledgeBase::new(entries))
+}
+
+/// Rows of `label<TAB>case<TAB>text` as single-turn conversations (the shop's
+/// escalations; `chats/*.tsv`).
+pub fn parse_cases(text: &str) -> Result<Vec<Entry>, CorpusError> {
+    let mut entries = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = index + 1;
+        if raw.trim().is_empty() || raw.starts_with('#') {
+            continue;
+        }
+        let row = super::corpora::ChatRow::parse(raw).map_err(|problem| CorpusError { line, problem })?;
+        entries.push(Entry { line, label: row.label, turns: vec![row.text.to_owned()], kind: row.case.to_owned() });
+    }
+    Ok(entries)
 }
 
 /// How knowledge-base retrieval did on questions with a known answer (or none).
@@ -420,8 +482,18 @@ impl Report {
             clarified: 0,
             p50_decision: Duration::ZERO,
             p99_decision: Duration::ZERO,
+            recall_by_kind: BTreeMap::new(),
+            false_by_kind: BTreeMap::new(),
         };
         for report in reports {
+            for (kind, (hit, all)) in report.recall_by_kind {
+                let counts = merged.recall_by_kind.entry(kind).or_default();
+                counts.0 += hit;
+                counts.1 += all;
+            }
+            for (kind, count) in report.false_by_kind {
+                *merged.false_by_kind.entry(kind).or_default() += count;
+            }
             merged.entries += report.entries;
             merged.turns += report.turns;
             for ((_, total), (_, part)) in merged.per_reason.iter_mut().zip(&report.per_reason) {
@@ -436,6 +508,30 @@ impl Report {
             merged.p99_decision = merged.p99_decision.max(report.p99_decision);
         }
         merged
+    }
+
+    /// Recall per kind of entry that should be handed over, and what was handed over
+    /// wrongly, by kind (only the kinds the entries name).
+    pub fn kinds(&self) -> String {
+        let mut out = String::new();
+        let named = |kind: &&String| super::policy::label_of_case(kind).is_some();
+        if self.recall_by_kind.keys().any(|k| named(&k)) {
+            let _ = writeln!(out, "\nrecall by sub-case:");
+            for (kind, (hit, all)) in self.recall_by_kind.iter().filter(|(k, _)| named(k)) {
+                let _ = writeln!(out, "  {kind:<18} {:>6.3}  ({hit} of {all})", ratio(*hit, *all));
+            }
+        }
+        let wrong: usize = self.false_by_kind.values().sum();
+        if wrong > 0 {
+            let _ = writeln!(out, "\nhanded over wrongly ({wrong}), by what they were:");
+            let mut kinds: Vec<(&String, &usize)> = self.false_by_kind.iter().collect();
+            kinds.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            for (kind, count) in kinds.into_iter().take(25) {
+                let name = if kind.is_empty() { "(unnamed)" } else { kind.as_str() };
+                let _ = writeln!(out, "  {name:<40} {count:>5}");
+            }
+        }
+        out
     }
 
     /// The scores table: precision, recall, F1 and counts per reason and overall.
@@ -475,6 +571,7 @@ impl Report {
             self.p99_decision.as_secs_f64() * 1e6
         );
         let _ = writeln!(out, "the bot asked whether the visitor wants a person (counted as none): {}", self.clarified);
+        out.push_str(&self.kinds());
         let _ = writeln!(out, "\n{} confusion cases{}:", self.misses.len(), if self.misses.len() > max_cases {
             format!(" (the first {max_cases})")
         } else {

@@ -55,7 +55,9 @@ pub struct KnowledgeBase {
     idf: HashMap<String, f32>,
     /// The weight of a token no entry contains.
     unseen_idf: f32,
-    /// Each entry's title as a sentence vector, made the first time meaning is asked.
+    /// Each entry's title as a sentence vector, made the first time meaning is asked,
+    /// then the vector questions are centred by (the mean for static vectors, zeros
+    /// for the sentence model's).
     vectors: OnceLock<Vec<Vec<f32>>>,
 }
 
@@ -254,11 +256,22 @@ impl KnowledgeBase {
         let Some(meaning) = meaning.filter(|_| !by_words.is_some_and(|hit| hit.answers())) else {
             return by_words;
         };
-        let titles = || self.entries.iter().filter_map(|e| meaning.embed(&e.title)).collect();
-        let vectors = self.vectors.get_or_init(|| centred(titles()));
+        let vectors = self.vectors.get_or_init(|| {
+            let titles: Vec<Vec<f32>> = self.entries.iter().filter_map(|e| meaning.embed(&e.title)).map(|v| v.to_vec()).collect();
+            if meaning.static_vectors() {
+                centred(titles)
+            } else {
+                let dim = titles.first().map_or(0, Vec::len);
+                titles.into_iter().chain([vec![0.0; dim]]).collect()
+            }
+        });
         let Some(mean) = vectors.last() else { return by_words };
         let vectors = &vectors[..vectors.len() - 1];
-        let parts = std::iter::once(question).chain(question.split(['.', '!', '?', ':', ';', '\n']).map(str::trim));
+        // The question whole, and each of its parts when it has several.
+        let parts: Vec<&str> =
+            question.split(['.', '!', '?', ':', ';', '\n']).map(str::trim).filter(|p| !p.is_empty()).collect();
+        let whole = std::iter::once(question);
+        let parts = whole.chain(parts.iter().copied().filter(|_| parts.len() > 1));
         let nearest = parts
             .filter(|part| !self.question_tokens(part).is_empty())
             .filter_map(|part| {

@@ -11,6 +11,7 @@ pub mod knowledge_files;
 pub mod meaning;
 pub mod openai;
 pub mod per_chatbot;
+pub mod policy;
 pub mod signals;
 pub mod summary;
 pub mod validation;

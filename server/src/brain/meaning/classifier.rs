@@ -6,7 +6,10 @@ use std::io::{Read, Write};
 
 use app::domain::EscalationReason;
 
-use super::features::{Features, BUCKETS};
+use super::{
+    features::{Features, BUCKETS},
+    Dense,
+};
 use crate::brain::eval::Label;
 
 /// The decisions, in the order of the model's outputs.
@@ -32,6 +35,8 @@ pub struct Classifier {
     dense: Vec<f32>,
     dense_len: usize,
     bias: [f32; K],
+    /// Which sentence vectors make up the dense features.
+    pub reads: Dense,
     /// The token weights of the sentence table it was trained with (empty without one).
     pub token_weights: Vec<f32>,
 }
@@ -50,7 +55,7 @@ impl Default for Training {
     }
 }
 
-const MAGIC: &[u8; 8] = b"BATONLR2";
+const MAGIC: &[u8; 8] = b"BATONLR3";
 
 impl Classifier {
     pub fn predict(&self, features: &Features) -> Probabilities {
@@ -81,6 +86,7 @@ impl Classifier {
             dense: vec![0.0; dense_len * K],
             dense_len,
             bias: [0.0; K],
+            reads: Dense::None,
             token_weights: Vec::new(),
         };
         let mut sparse_g = vec![1e-8f32; BUCKETS * K];
@@ -145,7 +151,7 @@ impl Classifier {
 
     pub fn write_to(&self, out: &mut impl Write) -> std::io::Result<()> {
         out.write_all(MAGIC)?;
-        for n in [BUCKETS, self.dense_len, K] {
+        for n in [BUCKETS, self.dense_len, K, self.reads.code() as usize] {
             out.write_all(&(n as u32).to_le_bytes())?;
         }
         for value in self.sparse.iter().chain(&self.dense).chain(&self.bias) {
@@ -166,15 +172,16 @@ impl Classifier {
             return Err(invalid("not a Baton classifier"));
         }
         let mut word = [0u8; 4];
-        let mut sizes = [0usize; 3];
+        let mut sizes = [0u32; 4];
         for size in &mut sizes {
             input.read_exact(&mut word)?;
-            *size = u32::from_le_bytes(word) as usize;
+            *size = u32::from_le_bytes(word);
         }
-        let [buckets, dense_len, classes] = sizes;
-        if buckets != BUCKETS || classes != K || dense_len > 4096 {
+        let [buckets, dense_len, classes, reads] = sizes.map(|n| n as usize);
+        let reads = Dense::of_code(reads as u32);
+        let Some(reads) = reads.filter(|_| buckets == BUCKETS && classes == K && dense_len <= 4096) else {
             return Err(invalid("classifier built for another feature layout"));
-        }
+        };
         let mut bytes = vec![0u8; (BUCKETS * K + dense_len * K + K) * 4];
         input.read_exact(&mut bytes)?;
         let values: Vec<f32> = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
@@ -190,7 +197,14 @@ impl Classifier {
         let mut bytes = vec![0u8; tokens * 4];
         input.read_exact(&mut bytes)?;
         let token_weights = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-        Ok(Classifier { sparse: sparse.to_vec(), dense: dense.to_vec(), dense_len, bias: bias_out, token_weights })
+        Ok(Classifier {
+            sparse: sparse.to_vec(),
+            dense: dense.to_vec(),
+            dense_len,
+            bias: bias_out,
+            reads,
+            token_weights,
+        })
     }
 }
 

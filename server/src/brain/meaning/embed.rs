@@ -4,7 +4,12 @@
 //! token; a text's meaning is then the weighted mean of its tokens' vectors
 //! (weights: how rare the token is in the training texts, learnt with the
 //! classifier), which takes microseconds. The tokenizer is the model's own
-//! (`tokenizers`, reading its `tokenizer.json`).
+//! (`tokenizers`, reading its `tokenizer.json`, without the file's padding: see
+//! `sentence::plain_tokenizer`).
+//!
+//! A bag of token vectors loses word order and negation; the sentence model
+//! (`sentence`) reads the whole sentence. The table stays for the eval's comparison
+//! of the two.
 //!
 //! The table file: `BATONSE2`, the vocabulary size and the dimension as
 //! little-endian u32, then vocabulary × dimension f16.
@@ -44,7 +49,8 @@ impl StaticEmbedding {
     }
 
     pub fn load(tokenizer_file: &Path, table_file: &Path) -> Result<Self, EmbedError> {
-        let tokenizer = Tokenizer::from_file(tokenizer_file).map_err(|err| EmbedError::Tokenizer(err.to_string()))?;
+        let tokenizer =
+            super::sentence::plain_tokenizer(tokenizer_file).map_err(|err| EmbedError::Tokenizer(err.to_string()))?;
         let mut input = std::io::BufReader::new(std::fs::File::open(table_file)?);
         let mut magic = [0u8; 8];
         input.read_exact(&mut magic)?;
@@ -84,7 +90,7 @@ impl StaticEmbedding {
 
     /// The text's token ids (no special tokens), or none if it cannot be tokenized.
     pub fn token_ids(&self, text: &str) -> Vec<u32> {
-        self.tokenizer.encode(text, false).map(|e| e.get_ids().to_vec()).unwrap_or_default()
+        super::sentence::token_ids(&self.tokenizer, text)
     }
 
     /// The text's meaning: unit length, or all zeros for a text with no known token.

@@ -14,7 +14,8 @@ pub struct Features {
     pub dense: Vec<f32>,
 }
 
-fn fnv(parts: &[&str]) -> u32 {
+/// The bucket of a feature named by `parts`.
+pub fn bucket(parts: &[&str]) -> u32 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for (i, part) in parts.iter().enumerate() {
         if i > 0 {
@@ -42,28 +43,28 @@ pub fn sparse(text: &str) -> Vec<(u32, f32)> {
     let words = words(text);
     let mut counts: Vec<(u32, f32)> = Vec::with_capacity(words.len() * 12);
     for word in &words {
-        counts.push((fnv(&["w", word]), 1.0));
+        counts.push((bucket(&["w", word]), 1.0));
         let padded: Vec<char> = format!("<{word}>").chars().collect();
         for n in 3..=5 {
             for gram in padded.windows(n) {
                 let gram: String = gram.iter().collect();
-                counts.push((fnv(&["c", &gram]), 0.5));
+                counts.push((bucket(&["c", &gram]), 0.5));
             }
         }
     }
     for pair in words.windows(2) {
-        counts.push((fnv(&["b", &pair[0], &pair[1]]), 1.0));
+        counts.push((bucket(&["b", &pair[0], &pair[1]]), 1.0));
     }
-    counts.push((fnv(&["len", &words.len().min(12).to_string()]), 1.0));
+    counts.push((bucket(&["len", &words.len().min(12).to_string()]), 1.0));
     if text.contains('?') {
-        counts.push((fnv(&["?"]), 1.0));
+        counts.push((bucket(&["?"]), 1.0));
     }
     if text.contains("!!") {
-        counts.push((fnv(&["!!"]), 1.0));
+        counts.push((bucket(&["!!"]), 1.0));
     }
     let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
     if letters.len() >= 8 && letters.iter().filter(|c| c.is_uppercase()).count() * 10 >= letters.len() * 7 {
-        counts.push((fnv(&["SHOUT"]), 1.0));
+        counts.push((bucket(&["SHOUT"]), 1.0));
     }
     counts.sort_unstable_by_key(|(bucket, _)| *bucket);
     let mut merged: Vec<(u32, f32)> = Vec::with_capacity(counts.len());
