@@ -8,6 +8,7 @@
 //!                         shop knowledge base, Baton's own conversations, knowledge-base retrieval,
 //!                         decision time, model load time and memory
 //!   --quick               the same for the shipped classifier only
+//!   --tests               only the installed brain on the frozen set, the shop and the conversations
 //!   FILE                  score a conversation file with the installed brain: JSON lines of
 //!                         {"turns": [...], "escalate": bool, "reason": ..., "case": ...}, or the
 //!                         corpus.txt format
@@ -143,17 +144,20 @@ fn train() -> Result<(), String> {
 fn grid() -> Vec<Thresholds> {
     let mut grid = Vec::new();
     for explicit in [0.5, 0.6, 0.7] {
-        for cannot_resolve in [0.4, 0.5, 0.6, 0.7] {
-            for frustration in [0.5, 0.6, 0.7] {
-                for over_answer in [0.8, 0.9, 0.95] {
-                    grid.push(Thresholds {
-                        explicit,
-                        clarify: explicit - 0.2,
-                        frustration,
-                        cannot_resolve,
-                        over_answer,
-                        ..THRESHOLDS
-                    });
+        for cannot_resolve in [0.4, 0.5, 0.6] {
+            for frustration in [0.6, 0.7, 0.8] {
+                for over_answer in [0.9, 0.95] {
+                    for well_answered in [0.3, 0.45, 0.6] {
+                        grid.push(Thresholds {
+                            explicit,
+                            clarify: explicit - 0.2,
+                            frustration,
+                            cannot_resolve,
+                            over_answer,
+                            well_answered,
+                            ..THRESHOLDS
+                        });
+                    }
                 }
             }
         }
@@ -169,8 +173,8 @@ fn sweep() -> Result<(), String> {
     let sets: Vec<Option<Thresholds>> = grid.iter().copied().map(Some).collect();
     let per_dataset = validation::leave_one_dataset_out_grid(Variant::Model(meaning::SHIPPED), &examples, &readers, &sets);
     println!(
-        "{:<8} {:<8} {:<8} {:<8} {:>10} {:>10} {:>8} worst dataset",
-        "explicit", "cannot", "frustr.", "over", "mean F1", "mean P", "mean R"
+        "{:<8} {:<8} {:<8} {:<8} {:<8} {:>10} {:>10} {:>8} worst dataset",
+        "explicit", "cannot", "frustr.", "over", "well", "mean F1", "mean P", "mean R"
     );
     let mut rows = Vec::new();
     for (i, thresholds) in grid.iter().enumerate() {
@@ -185,8 +189,17 @@ fn sweep() -> Result<(), String> {
     rows.sort_by(|a, b| b.0.total_cmp(&a.0));
     for (mean, t, precision, recall, worst) in rows {
         println!(
-            "{:<8} {:<8} {:<8} {:<8} {:>10.4} {:>10.3} {:>8.3} {} {:.3}",
-            t.explicit, t.cannot_resolve, t.frustration, t.over_answer, mean, precision, recall, worst.0, worst.1
+            "{:<8} {:<8} {:<8} {:<8} {:<8} {:>10.4} {:>10.3} {:>8.3} {} {:.3}",
+            t.explicit,
+            t.cannot_resolve,
+            t.frustration,
+            t.over_answer,
+            t.well_answered,
+            mean,
+            precision,
+            recall,
+            worst.0,
+            worst.1
         );
     }
     Ok(())
@@ -197,20 +210,31 @@ fn frozen() -> Result<Vec<Entry>, String> {
     conversations(&Path::new(EVAL_DIR).join("frozen.jsonl"))
 }
 
-/// The shop's knowledge base, its ordinary questions and the rows that must still
-/// go to a person.
-fn shop() -> Result<(KnowledgeBase, Vec<Entry>, Vec<Entry>), String> {
+/// The shop's knowledge base, its ordinary questions (with the title of the entry
+/// that answers each) and the rows that must still go to a person.
+struct Shop {
+    knowledge: KnowledgeBase,
+    questions: Vec<Entry>,
+    answered_by: Vec<String>,
+    escalations: Vec<Entry>,
+}
+
+fn shop() -> Result<Shop, String> {
     let dir = Path::new(EVAL_DIR).join("shop");
     let knowledge = eval::knowledge_from_markdown(&read(&dir.join("knowledge.md"))?)?;
-    let questions = read(&dir.join("questions.tsv"))?
+    let rows: Vec<(String, String)> = read(&dir.join("questions.tsv"))?
         .lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .filter_map(|l| l.split_once('\t'))
+        .map(|(entry, q)| (entry.trim().to_owned(), q.trim().to_owned()))
+        .collect();
+    let questions = rows
+        .iter()
         .enumerate()
-        .map(|(line, (_, q))| Entry { line, label: None, turns: vec![q.trim().to_owned()], kind: "info".into() })
+        .map(|(line, (_, q))| Entry { line, label: None, turns: vec![q.clone()], kind: "info".into() })
         .collect();
     let escalations = eval::parse_cases(&read(&dir.join("escalations.tsv"))?).map_err(|e| e.to_string())?;
-    Ok((knowledge, questions, escalations))
+    Ok(Shop { knowledge, questions, answered_by: rows.into_iter().map(|(entry, _)| entry).collect(), escalations })
 }
 
 fn print_frozen(brain: &BuiltinBrain) -> Result<Report, String> {
@@ -227,7 +251,7 @@ fn print_frozen(brain: &BuiltinBrain) -> Result<Report, String> {
 }
 
 fn print_shop(brain: &BuiltinBrain) -> Result<Report, String> {
-    let (knowledge, questions, escalations) = shop()?;
+    let Shop { knowledge, questions, answered_by, escalations } = shop()?;
     println!(
         "\n## The shop knowledge base: server/eval/shop (a made-up online shop, {} entries), the installed brain\n",
         knowledge.entries().len()
@@ -243,8 +267,20 @@ fn print_shop(brain: &BuiltinBrain) -> Result<Report, String> {
     for (line, _, got, _, text) in ordinary.misses.iter().filter(|m| m.2.is_some()) {
         println!("  #{line}: handed over as {}: {text}", got.map_or("none", |r| r.as_str()));
     }
-    let answered = questions.len() - ordinary.unanswered.len() - handed;
-    println!("answered from the knowledge base or politely: {answered}; \"I don't know\": {}", ordinary.unanswered.len());
+    let chatbot = eval::demo_chatbot();
+    let right = questions
+        .iter()
+        .zip(&answered_by)
+        .filter(|(q, title)| {
+            brain.lookup(&chatbot, &knowledge, &q.turns[0]).is_some_and(|hit| hit.answers() && hit.entry.title == **title)
+        })
+        .count();
+    println!(
+        "the knowledge base's answer is the entry written for the question: {right} of {} ({:.1} %); \"I don't know\": {}",
+        questions.len(),
+        100.0 * right as f64 / questions.len().max(1) as f64,
+        ordinary.unanswered.len()
+    );
     let needs = eval::evaluate_in(&mut |turn| brain.decide(turn), &escalations, &knowledge);
     println!("\nrows that must still go to a person with this knowledge base:\n");
     print!("{}", needs.table());
@@ -274,6 +310,12 @@ fn print_lodo(variant: Variant, examples: &[Example], readers: &Readers) {
         worst.0,
         worst.1
     );
+    for (name, report) in &reports {
+        let mut wrong: Vec<(&String, &usize)> = report.false_by_kind.iter().collect();
+        wrong.sort_by(|a, b| b.1.cmp(a.1));
+        let named: Vec<String> = wrong.iter().take(6).map(|(k, n)| format!("{k} {n}")).collect();
+        println!("  {name} handed over wrongly: {}", named.join(", "));
+    }
     if let Some((_, baton)) = reports.iter().find(|(n, _)| n == "baton") {
         print!("Baton's own rows left out:{}", baton.kinds());
     }
@@ -376,6 +418,20 @@ fn full_report(quick: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// The installed brain on Baton's own test sets (nothing trained or read ahead).
+fn tests() -> Result<(), String> {
+    let (shipped, note) = installed();
+    println!("{note}");
+    print_frozen(&shipped)?;
+    print_shop(&shipped)?;
+    for file in ["corpus.txt", "conversations.jsonl"] {
+        let entries = conversations(&Path::new(EVAL_DIR).join(file))?;
+        println!("\n## Baton's own conversations: server/eval/{file}, the installed brain\n");
+        print!("{}", eval::evaluate(&shipped, &entries).render(40));
+    }
+    Ok(())
+}
+
 /// Knowledge-base retrieval on `server/eval/retrieval.tsv`: words alone, then with
 /// sentence meaning at the shipped limits, and (unless `quick`) a sweep of limits.
 fn retrieval(quick: bool) -> Result<(), String> {
@@ -423,6 +479,7 @@ fn main() -> ExitCode {
         Some("--sweep") => sweep(),
         Some("--retrieval") => retrieval(false),
         Some("--quick") => full_report(true),
+        Some("--tests") => tests(),
         Some(file) => conversations(Path::new(file))
             .map(|entries| {
                 let (brain, note) = installed();
@@ -445,3 +502,4 @@ fn main() -> ExitCode {
         }
     }
 }
+

@@ -28,6 +28,10 @@ pub const DONT_KNOW: &str = "I'm not sure about that one: I couldn't find it in 
 const DONT_KNOW_OFFER: &str = "Could you put it another way, or would you like me to pass it to our team?";
 /// The bot's question when it is unsure the visitor wants a person; a "yes" escalates.
 pub const CLARIFY: &str = "Would you like me to connect you with someone from our team?";
+/// The bot's question when the visitor names a need only by its topic ("I have a
+/// problem with my bill").
+pub const ASK_DETAILS: &str =
+    "I'm sorry to hear that. Could you tell me a little more about what's going on, so I can help or pass it to the right person?";
 
 /// How sure the classifier must be before the bot acts on its reading alone.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -44,6 +48,9 @@ pub struct Thresholds {
     /// answer; below it, the answer is given (the knowledge base decides before
     /// topic words do).
     pub over_answer: f32,
+    /// How near in meaning an answer's title must be to the question for it to
+    /// outweigh a reading (`Hit::answers_well`).
+    pub well_answered: f32,
 }
 
 const FRUSTRATION_REPLY: &str =
@@ -59,6 +66,7 @@ pub const THRESHOLDS: Thresholds = Thresholds {
     frustration_total: 1.4,
     cannot_resolve: 0.6,
     over_answer: 0.9,
+    well_answered: 0.5,
 };
 
 /// How many earlier visitor messages count towards the conversation's frustration.
@@ -101,7 +109,11 @@ impl<'a> Reading<'a> {
     /// know", its question, or a pleasantry.
     fn bot_answered(&self) -> bool {
         self.bot_before.is_some_and(|text| {
-            !text.starts_with(DONT_KNOW) && text != CLARIFY && !POLITE.contains(&text) && !self.earlier().is_empty()
+            !text.starts_with(DONT_KNOW)
+                && text != CLARIFY
+                && text != ASK_DETAILS
+                && !POLITE.contains(&text)
+                && !self.earlier().is_empty()
         })
     }
 
@@ -301,7 +313,7 @@ impl BuiltinBrain {
         let p = |reason| sense.probability(Some(reason));
         let small = small_talk(last).is_some() || affirmative(last) || negative(last);
         let look_alike = signals::look_alike(last);
-        let answerable = hit.is_some_and(|h| h.answers());
+        let answerable = hit.is_some_and(|h| h.answers_well(limits.well_answered));
         // The message before and this one read together: a need refined over two turns.
         let refined = reading.earlier().last().map(|before| meaning.classify_pair(before, last));
         let refined_cannot = refined.map_or(0.0, |s| s.probability(Some(EscalationReason::CannotResolve)));
@@ -337,10 +349,19 @@ impl BuiltinBrain {
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .filter(|_| !small);
         // The knowledge base answering it outweighs a reading that is not sure: the
-        // answer, and the team if it does not solve it.
+        // answer, and the team if it does not solve it. Not when the visitor is upset
+        // by the answer the bot just gave: another answer will not do.
         let outweighed = |(reason, p, _): &&(EscalationReason, f32, bool)| {
-            answerable && *reason != EscalationReason::ExplicitRequest && *p < limits.over_answer
+            let upset_by_answer = *reason == EscalationReason::Frustration && reading.bot_answered();
+            answerable && *reason != EscalationReason::ExplicitRequest && !upset_by_answer && *p < limits.over_answer
         };
+        // A need named only by its topic: ask what it is first (once).
+        let vague = |(reason, _, _): &&(EscalationReason, f32, bool)| {
+            *reason == EscalationReason::CannotResolve && signals::vague_need(last) && !reading.bot_said(ASK_DETAILS)
+        };
+        if chosen.filter(vague).is_some() {
+            return Some(BotTurn::Reply(ASK_DETAILS.to_owned()));
+        }
         if let (Some(hit), Some(_)) = (hit, chosen.filter(outweighed)) {
             return Some(self_serve(&hit));
         }

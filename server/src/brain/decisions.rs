@@ -139,6 +139,45 @@ fn a_request_refined_over_two_turns_escalates_and_the_summary_names_the_need() {
 }
 
 #[test]
+fn a_need_named_only_by_its_topic_is_asked_about_then_handed_over() {
+    let (decisions, _) = play(&brain(), &["hi, I have a problem with my bill", "you charged me twice for March"]);
+    assert_eq!(decisions.first(), Some(&BotTurn::Reply(super::builtin::ASK_DETAILS.to_owned())), "{decisions:?}");
+    assert_eq!(reason(decisions.last()), Some(EscalationReason::CannotResolve), "{decisions:?}");
+}
+
+#[test]
+fn the_bot_not_helping_after_its_answer_is_frustration() {
+    for follow_up in [
+        "that's not what I asked",
+        "you didn't answer my question, I asked about the price",
+        "How much does the Team plan cost per month?",
+    ] {
+        let (decisions, messages) = play(&brain(), &["How much is the Team plan per month?", follow_up]);
+        assert!(messages.iter().any(|m| m.text.contains("$29")), "the bot answered first: {messages:?}");
+        assert_eq!(reason(decisions.last()), Some(EscalationReason::Frustration), "{follow_up:?}: {decisions:?}");
+    }
+}
+
+#[test]
+fn the_issues_misses_are_handed_over() {
+    use EscalationReason::*;
+    for (text, expected) in [
+        ("I want to file a complaint about your service", CannotResolve),
+        ("how do I lodge a claim against you", CannotResolve),
+        ("I'd like to make a formal reclamation", CannotResolve),
+        ("you still haven't answered what I asked", Frustration),
+        ("nothing on this site works for me, ugh", Frustration),
+        ("can you confirm my payment for this went through?", CannotResolve),
+        ("I don't know how to get hold of customer service", ExplicitRequest),
+        ("which number do I call for a representative?", ExplicitRequest),
+        ("who do I speak to about this?", ExplicitRequest),
+    ] {
+        let (decisions, _) = play(&brain(), &[text]);
+        assert_eq!(reason(decisions.last()), Some(expected), "{text:?}: {decisions:?}");
+    }
+}
+
+#[test]
 fn an_explicit_request_is_summarised_by_the_need_said_before_it() {
     let (decisions, _) =
         play(&brain(), &["My invoice shows the wrong company name", "can I get a callback from your team"]);

@@ -70,11 +70,22 @@ pub struct Hit<'a> {
     pub coverage: f32,
     /// Found by meaning, not by words.
     pub by_meaning: bool,
+    /// How near the entry's title is to the question in meaning (cosine), when the
+    /// sentence model read both.
+    pub similarity: Option<f32>,
 }
 
 impl Hit<'_> {
     pub fn answers(&self) -> bool {
         self.coverage >= ANSWER_COVERAGE
+    }
+
+    /// It answers, and (when the sentence model read both) its title is at least
+    /// `limit` near the question in meaning: an answer sure enough to outweigh a
+    /// reading that the visitor needs a person. "Please merge my two accounts" shares the words of
+    /// "How do I create or delete an account?", not its meaning.
+    pub fn answers_well(&self, limit: f32) -> bool {
+        self.answers() && self.similarity.is_none_or(|near| near >= limit)
     }
 
     /// The entry as the bot says it: the answer of a Q&A, the text of an article.
@@ -253,11 +264,10 @@ impl KnowledgeBase {
         margin: f32,
     ) -> Option<Hit<'_>> {
         let by_words = self.best(question);
-        let Some(meaning) = meaning.filter(|_| !by_words.is_some_and(|hit| hit.answers())) else {
-            return by_words;
-        };
+        let Some(meaning) = meaning else { return by_words };
         let vectors = self.vectors.get_or_init(|| {
-            let titles: Vec<Vec<f32>> = self.entries.iter().filter_map(|e| meaning.embed(&e.title)).map(|v| v.to_vec()).collect();
+            let titles: Vec<Vec<f32>> =
+                self.entries.iter().filter_map(|e| meaning.embed(&e.title)).map(|v| v.to_vec()).collect();
             if meaning.static_vectors() {
                 centred(titles)
             } else {
@@ -267,6 +277,23 @@ impl KnowledgeBase {
         });
         let Some(mean) = vectors.last() else { return by_words };
         let vectors = &vectors[..vectors.len() - 1];
+        let asked = |part: &str| meaning.embed(part).map(|v| unit(v.iter().zip(mean).map(|(v, m)| v - m).collect()));
+        let near_title = |question: &[f32], entry: &KnowledgeEntry| {
+            let at = self.entries.iter().position(|e| std::ptr::eq(e, entry))?;
+            vectors.get(at).map(|title| similarity(question, title))
+        };
+        // Answers by words, the best in words and meaning together: the words say it
+        // answers, the meaning which of the answering entries is meant ("refund
+        // time?" shares a word with several entries and means one).
+        if let Some(best) = by_words.filter(Hit::answers) {
+            let Some(q) = asked(question) else { return Some(best) };
+            let candidates = self.candidates(question).into_iter().chain([best]).filter(Hit::answers);
+            let scored = candidates.map(|hit| {
+                let near = near_title(&q, hit.entry);
+                (hit.coverage + near.unwrap_or(0.0), Hit { similarity: near, ..hit })
+            });
+            return scored.max_by(|a, b| a.0.total_cmp(&b.0)).map(|(_, hit)| hit);
+        }
         // The question whole, and each of its parts when it has several.
         let parts: Vec<&str> =
             question.split(['.', '!', '?', ':', ';', '\n']).map(str::trim).filter(|p| !p.is_empty()).collect();
@@ -275,7 +302,7 @@ impl KnowledgeBase {
         let nearest = parts
             .filter(|part| !self.question_tokens(part).is_empty())
             .filter_map(|part| {
-                let asked = unit(meaning.embed(part)?.iter().zip(mean).map(|(v, m)| v - m).collect());
+                let asked = asked(part)?;
                 let mut ranked: Vec<(f32, usize)> =
                     vectors.iter().enumerate().map(|(i, v)| (similarity(&asked, v), i)).collect();
                 ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -284,8 +311,10 @@ impl KnowledgeBase {
             })
             .filter(|(near, ahead, _)| *near >= answer && *ahead >= margin)
             .max_by(|a, b| a.0.total_cmp(&b.0));
-        match nearest.and_then(|(_, _, i)| self.entries.get(i)) {
-            Some(entry) => Some(Hit { entry, coverage: ANSWER_COVERAGE, by_meaning: true }),
+        match nearest.and_then(|(near, _, i)| Some((near, self.entries.get(i)?))) {
+            Some((near, entry)) => {
+                Some(Hit { entry, coverage: ANSWER_COVERAGE, by_meaning: true, similarity: Some(near) })
+            }
             None => by_words,
         }
     }
@@ -325,7 +354,7 @@ impl KnowledgeBase {
                 let id = result.document.id;
                 let tokens = self.entry_tokens.get(id)?;
                 let covered: f32 = asked.iter().filter(|t| tokens.contains(*t)).map(weight).sum();
-                Some(Hit { entry: self.entries.get(id)?, coverage: covered / total, by_meaning: false })
+                Some(Hit { entry: self.entries.get(id)?, coverage: covered / total, by_meaning: false, similarity: None })
             })
             .collect()
     }

@@ -381,6 +381,73 @@ mod frustration_tests {
     }
 }
 
+/// Words of a message that says there is a need without saying what it is.
+const VAGUE: [&str; 52] = [
+    "i", "have", "has", "got", "having", "a", "an", "the", "my", "some", "problem", "problems", "issue", "issues",
+    "question", "questions", "query", "trouble", "help", "with", "about", "regarding", "re", "concerning", "it's",
+    "its", "it", "is", "there", "there's", "need", "hi", "hello", "hey", "please", "pls", "quick", "small", "one",
+    "something", "something's", "wrong", "on", "in", "for", "of", "me", "i'm", "im", "am", "this", "good",
+];
+
+/// What a vague message may name as its topic ("my bill", "the app").
+const TOPICS: [&str; 40] = [
+    "bill", "billing", "account", "order", "orders", "subscription", "card", "payment", "payments", "delivery",
+    "refund", "booking", "statement", "invoice", "plan", "app", "service", "contract", "policy", "membership",
+    "internet", "phone", "package", "parcel", "reservation", "ticket", "flight", "router", "meter", "loan",
+    "transfer", "login", "password", "purchase", "return", "claim", "bills", "line", "broadband", "direct",
+];
+
+/// Greetings and times of day a vague message may open with.
+const OPENERS: [&str; 5] = ["morning", "afternoon", "evening", "there", "team"];
+
+/// "I have a problem with my bill", "question about my account", "my refund": a need
+/// named only by its topic. The bot asks what it is before handing over, so the
+/// person who takes the chat reads the need, not just "a problem".
+pub fn vague_need(text: &str) -> bool {
+    let lower = text.to_lowercase().replace('’', "'");
+    let words: Vec<&str> =
+        lower.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|w| !w.is_empty()).collect();
+    if words.is_empty() || words.len() > 10 || !words.iter().any(|w| TOPICS.contains(w)) {
+        return false;
+    }
+    // Every word is vague, a topic, an opener, or a word naming the topic that follows
+    // it ("my electricity statement", "gym membership").
+    words.iter().enumerate().all(|(i, w)| {
+        VAGUE.contains(w)
+            || TOPICS.contains(w)
+            || OPENERS.contains(w)
+            || words.get(i + 1).is_some_and(|next| TOPICS.contains(next))
+    })
+}
+
+#[cfg(test)]
+mod vague_tests {
+    use super::vague_need;
+
+    #[test]
+    fn a_need_named_only_by_its_topic_is_vague() {
+        for text in [
+            "I have a problem with my bill",
+            "question about my account",
+            "my refund",
+            "hi, problem with the app",
+            "Good afternoon, I have a query regarding my electricity statement.",
+            "something's wrong with my delivery",
+        ] {
+            assert!(vague_need(text), "{text}");
+        }
+        for text in [
+            "I was charged twice for my subscription",
+            "my refund hasn't arrived after three weeks",
+            "hello",
+            "how do I cancel my subscription?",
+            "the app crashes when I open my statement",
+        ] {
+            assert!(!vague_need(text), "{text}");
+        }
+    }
+}
+
 /// An issue only the team can resolve, and how the bot speaks of it.
 #[derive(Debug, PartialEq, Eq)]
 pub struct TeamOnlyIssue {

@@ -151,22 +151,39 @@ pub fn leave_one_dataset_out_grid(
     all: &Readers,
     grid: &[Option<Thresholds>],
 ) -> Vec<(String, Vec<Report>)> {
-    datasets(examples)
-        .into_iter()
-        .map(|name| {
-            let (rest, test) = leave_out(examples, &name);
-            let trained = brain(variant, &rest, all, None);
-            let test = entries(&test);
-            let reports = grid
-                .iter()
-                .map(|thresholds| match thresholds {
-                    Some(t) => evaluate(&trained.clone().with_thresholds(*t), &test),
-                    None => evaluate(&trained, &test),
+    let names = datasets(examples);
+    let threads = meaning::cores().min(names.len()).max(1);
+    // One dataset per thread at a time: each trains its brain and scores every set.
+    let mut done: Vec<(String, Vec<Report>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|worker| {
+                let names = &names;
+                scope.spawn(move || {
+                    names
+                        .iter()
+                        .skip(worker)
+                        .step_by(threads)
+                        .map(|name| {
+                            let (rest, test) = leave_out(examples, name);
+                            let trained = brain(variant, &rest, all, None);
+                            let test = entries(&test);
+                            let reports = grid
+                                .iter()
+                                .map(|thresholds| match thresholds {
+                                    Some(t) => evaluate(&trained.clone().with_thresholds(*t), &test),
+                                    None => evaluate(&trained, &test),
+                                })
+                                .collect();
+                            (name.clone(), reports)
+                        })
+                        .collect::<Vec<_>>()
                 })
-                .collect();
-            (name, reports)
-        })
-        .collect()
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+    });
+    done.sort_by(|a, b| a.0.cmp(&b.0));
+    done
 }
 
 /// The mean over datasets of "escalate at all" F1, and the worst dataset's.
