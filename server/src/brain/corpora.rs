@@ -21,7 +21,7 @@
 //! Held out: each dataset's own test split where it has one (Banking77, CLINC150,
 //! GoEmotions, HINT3), NLU++ folds 16–19, and a fixed fifth of the rest chosen by a
 //! hash of the text. A text in both parts is dropped from training, and so is any
-//! text of the test sets that are never trained on (`frozen.jsonl`, `shop/`).
+//! text of the sets that are never trained on (`frozen.jsonl`, `shop/`, `dev/`).
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
@@ -363,19 +363,21 @@ pub fn key(text: &str) -> String {
     text.to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Every visitor turn of the test sets that are never trained on: the frozen set
-/// and the shop knowledge base's questions and escalations.
+/// Every visitor turn of the sets that are never trained on: the frozen set and the
+/// shop knowledge base's questions and escalations (tests), and the development
+/// knowledge base's (`dev/`, which chose how a knowledge-base answer weighs).
 pub fn test_texts(own: &Path) -> Result<HashSet<String>, CorporaError> {
     let mut texts = HashSet::new();
     let frozen = own.join("frozen.jsonl");
     for entry in super::eval::parse_jsonl(&read(&frozen)?).map_err(|err| problem(&frozen, err))? {
         texts.extend(entry.turns.iter().map(|t| key(t)));
     }
-    let shop = own.join("shop");
-    for name in ["questions.tsv", "escalations.tsv"] {
-        let file = shop.join(name);
-        if let Ok(text) = std::fs::read_to_string(&file) {
-            texts.extend(text.lines().filter_map(|l| l.rsplit('\t').next()).map(key));
+    for set in ["shop", "dev"] {
+        for name in ["questions.tsv", "escalations.tsv"] {
+            let file = own.join(set).join(name);
+            if let Ok(text) = std::fs::read_to_string(&file) {
+                texts.extend(text.lines().filter_map(|l| l.rsplit('\t').next()).map(key));
+            }
         }
     }
     Ok(texts)

@@ -110,16 +110,10 @@ fn an_unsure_reading_asks_first_and_a_yes_escalates() {
 
 #[test]
 fn frustration_is_read_over_the_whole_conversation() {
-    let (decisions, _) = play(
-        &brain(),
-        &[
-            "my upload keeps failing",
-            "that didn't work",
-            "still the same error",
-            "I have asked the same thing three times now and still no answer",
-        ],
-    );
-    assert_eq!(decisions.len(), 4, "no escalation before the last turn: {decisions:?}");
+    // Each message alone is mild; together they are not.
+    let turns = ["my upload keeps failing, a bit annoying", "still failing", "this is getting really frustrating"];
+    let (decisions, _) = play(&brain(), &turns);
+    assert!(!matches!(decisions.first(), Some(BotTurn::Escalate { .. })), "not at the first turn: {decisions:?}");
     assert!(
         matches!(reason(decisions.last()), Some(EscalationReason::Frustration | EscalationReason::CannotResolve)),
         "{decisions:?}"

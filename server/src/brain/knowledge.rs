@@ -23,7 +23,7 @@ use std::{
 use bm25::{DefaultTokenizer, Language, SearchEngine, SearchEngineBuilder, Tokenizer};
 
 use super::{
-    meaning::{similarity, Meaning},
+    meaning::{sentence::Vector, similarity, Meaning},
     signals,
 };
 use crate::store::{
@@ -55,10 +55,8 @@ pub struct KnowledgeBase {
     idf: HashMap<String, f32>,
     /// The weight of a token no entry contains.
     unseen_idf: f32,
-    /// Each entry's title as a sentence vector, made the first time meaning is asked,
-    /// then the vector questions are centred by (the mean for static vectors, zeros
-    /// for the sentence model's).
-    vectors: OnceLock<Vec<Vec<f32>>>,
+    /// Each entry's title as a sentence vector, made the first time meaning is asked.
+    vectors: OnceLock<Vec<Vector>>,
 }
 
 /// The best entry for a question.
@@ -172,30 +170,6 @@ fn bm25_idf(entries: usize, containing: usize) -> f32 {
     (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
 }
 
-/// `v` scaled to unit length (a zero vector stays zero).
-fn unit(mut v: Vec<f32>) -> Vec<f32> {
-    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if norm > 0.0 {
-        v.iter_mut().for_each(|x| *x /= norm);
-    }
-    v
-}
-
-/// The entries' vectors with their mean taken away (static sentence vectors share a
-/// large common part, which makes every pair look alike), each of unit length, and
-/// the mean itself last, to centre questions the same way. Empty without entries.
-fn centred(vectors: Vec<Vec<f32>>) -> Vec<Vec<f32>> {
-    let Some(dim) = vectors.first().map(Vec::len) else { return Vec::new() };
-    let mut mean = vec![0f32; dim];
-    for v in &vectors {
-        mean.iter_mut().zip(v).for_each(|(m, x)| *m += x / vectors.len() as f32);
-    }
-    let mut out: Vec<Vec<f32>> =
-        vectors.iter().map(|v| unit(v.iter().zip(&mean).map(|(x, m)| x - m).collect())).collect();
-    out.push(mean);
-    out
-}
-
 impl KnowledgeBase {
     pub fn new(entries: Vec<KnowledgeEntry>) -> KnowledgeBase {
         let tokenizer = tokenizer();
@@ -265,19 +239,11 @@ impl KnowledgeBase {
     ) -> Option<Hit<'_>> {
         let by_words = self.best(question);
         let Some(meaning) = meaning else { return by_words };
-        let vectors = self.vectors.get_or_init(|| {
-            let titles: Vec<Vec<f32>> =
-                self.entries.iter().filter_map(|e| meaning.embed(&e.title)).map(|v| v.to_vec()).collect();
-            if meaning.static_vectors() {
-                centred(titles)
-            } else {
-                let dim = titles.first().map_or(0, Vec::len);
-                titles.into_iter().chain([vec![0.0; dim]]).collect()
-            }
-        });
-        let Some(mean) = vectors.last() else { return by_words };
-        let vectors = &vectors[..vectors.len() - 1];
-        let asked = |part: &str| meaning.embed(part).map(|v| unit(v.iter().zip(mean).map(|(v, m)| v - m).collect()));
+        let vectors = self.vectors.get_or_init(|| self.entries.iter().filter_map(|e| meaning.embed(&e.title)).collect());
+        if vectors.len() != self.entries.len() {
+            return by_words;
+        }
+        let asked = |part: &str| meaning.embed(part);
         let near_title = |question: &[f32], entry: &KnowledgeEntry| {
             let at = self.entries.iter().position(|e| std::ptr::eq(e, entry))?;
             vectors.get(at).map(|title| similarity(question, title))

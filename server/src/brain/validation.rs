@@ -45,15 +45,10 @@ pub fn entries(examples: &[&Example]) -> Vec<Entry> {
 
 /// The readers of `dense`, out of all that are installed (`None` if one is missing).
 fn readers_for(dense: Dense, all: &Readers) -> Option<Readers> {
-    let table = match dense {
-        Dense::Static | Dense::Both => Some(all.table.clone()?),
-        _ => None,
-    };
-    let sentences = match dense {
-        Dense::Contextual | Dense::Both => Some(all.sentences.clone()?),
-        _ => None,
-    };
-    Some(Readers { table, sentences })
+    match dense {
+        Dense::None => Some(Readers::default()),
+        Dense::Contextual => Some(Readers { sentences: Some(all.sentences.clone()?) }),
+    }
 }
 
 /// The brain of `variant`, trained on `train` (the rules alone if its readers are

@@ -35,10 +35,8 @@ pub struct Classifier {
     dense: Vec<f32>,
     dense_len: usize,
     bias: [f32; K],
-    /// Which sentence vectors make up the dense features.
+    /// What the dense features are.
     pub reads: Dense,
-    /// The token weights of the sentence table it was trained with (empty without one).
-    pub token_weights: Vec<f32>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -55,7 +53,7 @@ impl Default for Training {
     }
 }
 
-const MAGIC: &[u8; 8] = b"BATONLR3";
+const MAGIC: &[u8; 8] = b"BATONLR4";
 
 impl Classifier {
     pub fn predict(&self, features: &Features) -> Probabilities {
@@ -87,7 +85,6 @@ impl Classifier {
             dense_len,
             bias: [0.0; K],
             reads: Dense::None,
-            token_weights: Vec::new(),
         };
         let mut sparse_g = vec![1e-8f32; BUCKETS * K];
         let mut dense_g = vec![1e-8f32; dense_len * K];
@@ -157,10 +154,6 @@ impl Classifier {
         for value in self.sparse.iter().chain(&self.dense).chain(&self.bias) {
             out.write_all(&value.to_le_bytes())?;
         }
-        out.write_all(&(self.token_weights.len() as u32).to_le_bytes())?;
-        for value in &self.token_weights {
-            out.write_all(&value.to_le_bytes())?;
-        }
         Ok(())
     }
 
@@ -189,21 +182,12 @@ impl Classifier {
         let (dense, bias) = rest.split_at(dense_len * K);
         let mut bias_out = [0f32; K];
         bias_out.copy_from_slice(bias);
-        input.read_exact(&mut word)?;
-        let tokens = u32::from_le_bytes(word) as usize;
-        if tokens > 1_000_000 {
-            return Err(invalid("too many token weights"));
-        }
-        let mut bytes = vec![0u8; tokens * 4];
-        input.read_exact(&mut bytes)?;
-        let token_weights = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         Ok(Classifier {
             sparse: sparse.to_vec(),
             dense: dense.to_vec(),
             dense_len,
             bias: bias_out,
             reads,
-            token_weights,
         })
     }
 }

