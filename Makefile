@@ -52,7 +52,7 @@ server/models/all-minilm-l6-v2/model.safetensors:
 # server binary `cargo leptos build` just made (no second build of the server). The
 # test sets count: their texts are kept out of training.
 BRAIN_INPUTS := server/models/all-minilm-l6-v2/model.safetensors server/eval/own.tsv server/eval/frozen.jsonl \
-  $(wildcard server/eval/chats/*.tsv server/eval/shop/*) server/encoder/src/lib.rs \
+  $(wildcard server/eval/chats/*.tsv server/eval/shop/* server/eval/dev/*) $(wildcard server/encoder/src/*.rs) \
   $(wildcard server/src/brain/corpora.rs server/src/brain/signals.rs server/src/brain/meaning/*.rs)
 $(CLASSIFIER): $(BRAIN_INPUTS)
 	./target/release/server train-brain

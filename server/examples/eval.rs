@@ -9,6 +9,7 @@
 //!                         decision time, model load time and memory
 //!   --quick               the same for the shipped classifier only
 //!   --tests               only the installed brain on the frozen set, the shop and the conversations
+//!   --dev                 only the installed brain on the development knowledge base
 //!   FILE                  score a conversation file with the installed brain: JSON lines of
 //!                         {"turns": [...], "escalate": bool, "reason": ..., "case": ...}, or the
 //!                         corpus.txt format
@@ -140,11 +141,21 @@ fn train() -> Result<(), String> {
 /// The grid `--sweep` tries.
 fn grid() -> Vec<Thresholds> {
     let mut grid = Vec::new();
-    for any in [0.4, 0.5, 0.6, 0.7] {
-        for explicit in [0.5, 0.6, 0.7] {
-            for over_answer in [0.9, 0.95, 0.98] {
-                for well_answered in [0.0, 0.3, 0.45, 0.6] {
-                    grid.push(Thresholds { any, explicit, clarify: explicit - 0.2, over_answer, well_answered, ..THRESHOLDS });
+    for any in [0.5, 0.6, 0.7] {
+        for explicit in [0.6, 0.7] {
+            for over_answer in [0.9, 0.98] {
+                for well_answered in [0.3, 0.45, 0.6] {
+                    for sure_match in [0.7, 0.75, 0.8, 1.1] {
+                        grid.push(Thresholds {
+                            any,
+                            explicit,
+                            clarify: explicit - 0.2,
+                            over_answer,
+                            well_answered,
+                            sure_match,
+                            ..THRESHOLDS
+                        });
+                    }
                 }
             }
         }
@@ -165,8 +176,8 @@ fn sweep() -> Result<(), String> {
     let dev = knowledge_set("dev")?;
     let trained = validation::brain(shipped, &corpora::training_set(&examples), &readers, None);
     println!(
-        "{:<8} {:<8} {:<8} {:<8} {:>10} {:>10} {:>8} {:>9} {:>9} worst dataset",
-        "any", "explicit", "over", "well", "mean F1", "mean P", "mean R", "dev over", "dev R"
+        "{:<6} {:<8} {:<6} {:<6} {:<6} {:>8} {:>7} {:>7} {:>9} {:>6} worst dataset",
+        "any", "explicit", "over", "well", "sure", "mean F1", "mean P", "mean R", "dev over", "dev R"
     );
     let mut rows = Vec::new();
     for (i, thresholds) in grid.iter().enumerate() {
@@ -185,11 +196,12 @@ fn sweep() -> Result<(), String> {
     rows.sort_by(|a, b| b.0.total_cmp(&a.0));
     for (mean, t, precision, recall, handed, dev_recall, worst) in rows {
         println!(
-            "{:<8} {:<8} {:<8} {:<8} {:>10.4} {:>10.3} {:>8.3} {:>8.1}% {:>9.3} {} {:.3}",
+            "{:<6} {:<8} {:<6} {:<6} {:<6} {:>8.4} {:>7.3} {:>7.3} {:>8.1}% {:>6.3} {} {:.3}",
             t.any,
             t.explicit,
             t.over_answer,
             t.well_answered,
+            t.sure_match,
             mean,
             precision,
             recall,
@@ -214,10 +226,6 @@ struct Shop {
     questions: Vec<Entry>,
     answered_by: Vec<String>,
     escalations: Vec<Entry>,
-}
-
-fn shop() -> Result<Shop, String> {
-    knowledge_set("shop")
 }
 
 /// A knowledge base with its questions and escalations: `shop` (a test) or `dev`.
@@ -253,11 +261,14 @@ fn print_frozen(brain: &BuiltinBrain) -> Result<Report, String> {
 }
 
 fn print_shop(brain: &BuiltinBrain) -> Result<Report, String> {
-    let Shop { knowledge, questions, answered_by, escalations } = shop()?;
-    println!(
-        "\n## The shop knowledge base: server/eval/shop (a made-up online shop, {} entries), the installed brain\n",
-        knowledge.entries().len()
-    );
+    println!("\n## The shop knowledge base: server/eval/shop (a made-up online shop, a test), the installed brain\n");
+    print_knowledge_set(brain, "shop")
+}
+
+/// A knowledge base's set (`shop`, `dev`) played with the demo chatbot holding it.
+fn print_knowledge_set(brain: &BuiltinBrain, name: &str) -> Result<Report, String> {
+    let Shop { knowledge, questions, answered_by, escalations } = knowledge_set(name)?;
+    println!("{} knowledge-base entries", knowledge.entries().len());
     let ordinary = eval::evaluate_in(&mut |turn| brain.decide(turn), &questions, &knowledge);
     let handed = ordinary.any_escalation.false_positives;
     println!(
@@ -482,6 +493,11 @@ fn main() -> ExitCode {
         Some("--retrieval") => retrieval(false),
         Some("--quick") => full_report(true),
         Some("--tests") => tests(),
+        Some("--dev") => {
+            let (shipped, note) = installed();
+            println!("{note}\n\n## The development knowledge base: server/eval/dev (a made-up telecom provider)\n");
+            print_knowledge_set(&shipped, "dev").map(|_| ())
+        }
         Some(file) => conversations(Path::new(file))
             .map(|entries| {
                 let (brain, note) = installed();
@@ -504,4 +520,3 @@ fn main() -> ExitCode {
         }
     }
 }
-

@@ -110,8 +110,8 @@ fn an_unsure_reading_asks_first_and_a_yes_escalates() {
 
 #[test]
 fn frustration_is_read_over_the_whole_conversation() {
-    // Each message alone is mild; together they are not.
-    let turns = ["my upload keeps failing, a bit annoying", "still failing", "this is getting really frustrating"];
+    // The first message states a problem the help articles cover; what follows is not.
+    let turns = ["my upload keeps failing", "still failing after I renamed the file", "this is really frustrating"];
     let (decisions, _) = play(&brain(), &turns);
     assert!(!matches!(decisions.first(), Some(BotTurn::Escalate { .. })), "not at the first turn: {decisions:?}");
     assert!(
