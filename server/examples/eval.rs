@@ -326,7 +326,11 @@ fn print_lodo(variant: Variant, examples: &[Example], readers: &Readers) {
     for (name, report) in &reports {
         let mut wrong: Vec<(&String, &usize)> = report.false_by_kind.iter().collect();
         wrong.sort_by(|a, b| b.1.cmp(a.1));
-        let named: Vec<String> = wrong.iter().take(6).map(|(k, n)| format!("{k} {n}")).collect();
+        let named: Vec<String> = wrong
+            .iter()
+            .take(6)
+            .map(|(k, n)| format!("{} {n}", if k.is_empty() { "(unnamed)" } else { k.as_str() }))
+            .collect();
         println!("  {name} handed over wrongly: {}", named.join(", "));
     }
     if let Some((_, baton)) = reports.iter().find(|(n, _)| n == "baton") {

@@ -42,6 +42,10 @@ const CANDIDATES: usize = 8;
 /// nearest entry answers a question its words did not, and how much nearer than the
 /// next entry it must be. Chosen on `server/eval/retrieval.tsv` (`make eval`).
 pub const MEANING_ANSWER: f32 = 0.50;
+/// A question is also read by meaning part by part only when it has at most this
+/// many parts and characters.
+const MEANING_PARTS: usize = 3;
+const MEANING_PARTS_CHARS: usize = 200;
 pub const MEANING_MARGIN: f32 = 0.10;
 
 /// An indexed knowledge base.
@@ -260,11 +264,13 @@ impl KnowledgeBase {
             });
             return scored.max_by(|a, b| a.0.total_cmp(&b.0)).map(|(_, hit)| hit);
         }
-        // The question whole, and each of its parts when it has several.
+        // The question whole, and each of its parts when it has a few (each part is
+        // one more pass of the model: a long message is read whole).
         let parts: Vec<&str> =
             question.split(['.', '!', '?', ':', ';', '\n']).map(str::trim).filter(|p| !p.is_empty()).collect();
+        let few = (2..=MEANING_PARTS).contains(&parts.len()) && question.len() <= MEANING_PARTS_CHARS;
         let whole = std::iter::once(question);
-        let parts = whole.chain(parts.iter().copied().filter(|_| parts.len() > 1));
+        let parts = whole.chain(parts.iter().copied().filter(|_| few));
         let nearest = parts
             .filter(|part| !self.question_tokens(part).is_empty())
             .filter_map(|part| {
