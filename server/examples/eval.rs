@@ -10,6 +10,7 @@
 //!   --quick               the same for the shipped classifier only
 //!   --tests               only the installed brain on the frozen set, the shop and the conversations
 //!   --dev                 only the installed brain on the development knowledge base
+//!   --time                only the installed brain's decision time (on an idle machine)
 //!   FILE                  score a conversation file with the installed brain: JSON lines of
 //!                         {"turns": [...], "escalate": bool, "reason": ..., "case": ...}, or the
 //!                         corpus.txt format
@@ -378,14 +379,7 @@ fn full_report(quick: bool) -> Result<(), String> {
     // it (nothing read ahead): their decision times are the server's.
     let frozen_report = print_frozen(&shipped)?;
     let shop_report = print_shop(&shipped)?;
-    let sample: Vec<&Example> = examples.iter().filter(|e| e.split == Split::HeldOut).step_by(10).collect();
-    let timed = Report::merge(vec![frozen_report, shop_report, eval::evaluate(&shipped, &validation::entries(&sample))]);
-    println!(
-        "\ndecision time per turn, the installed brain on one thread, nothing read ahead ({} turns: the frozen set, the shop, every 10th held-out row): p50 {:.2} ms, p99 {:.2} ms",
-        timed.turns,
-        timed.p50_decision.as_secs_f64() * 1e3,
-        timed.p99_decision.as_secs_f64() * 1e3
-    );
+    print_time(&shipped, &examples, frozen_report, shop_report);
 
     let readers = all_readers();
     pin(&readers, &examples);
@@ -432,6 +426,30 @@ fn full_report(quick: bool) -> Result<(), String> {
     let every = (held_out.len() / sample.max(1)).max(1);
     let sampled: Vec<&Example> = held_out.into_iter().step_by(every).take(sample).collect();
     score_openai(&format!("{} held-out utterances, every {every}th", sampled.len()), &validation::entries(&sampled))?;
+    Ok(())
+}
+
+/// Decision time of the installed brain, as the server runs it (one thread, nothing
+/// read ahead): the frozen set's and the shop's turns, and every 10th held-out row.
+fn print_time(shipped: &BuiltinBrain, examples: &[Example], frozen: Report, shop: Report) {
+    let sample: Vec<&Example> = examples.iter().filter(|e| e.split == Split::HeldOut).step_by(10).collect();
+    let timed = Report::merge(vec![frozen, shop, eval::evaluate(shipped, &validation::entries(&sample))]);
+    println!(
+        "\ndecision time per turn, the installed brain on one thread, nothing read ahead ({} turns: the frozen set, the shop, every 10th held-out row): p50 {:.2} ms, p99 {:.2} ms",
+        timed.turns,
+        timed.p50_decision.as_secs_f64() * 1e3,
+        timed.p99_decision.as_secs_f64() * 1e3
+    );
+}
+
+/// `--time`: the installed brain's decision time alone (run it on an idle machine).
+fn time() -> Result<(), String> {
+    let (shipped, note) = installed();
+    println!("{note}");
+    let frozen = eval::evaluate(&shipped, &frozen()?);
+    let Shop { knowledge, questions, .. } = knowledge_set("shop")?;
+    let shop = eval::evaluate_in(&mut |turn| shipped.decide(turn), &questions, &knowledge);
+    print_time(&shipped, &examples()?, frozen, shop);
     Ok(())
 }
 
@@ -497,6 +515,7 @@ fn main() -> ExitCode {
         Some("--retrieval") => retrieval(false),
         Some("--quick") => full_report(true),
         Some("--tests") => tests(),
+        Some("--time") => time(),
         Some("--dev") => {
             let (shipped, note) = installed();
             println!("{note}\n\n## The development knowledge base: server/eval/dev (a made-up telecom provider)\n");
