@@ -450,6 +450,25 @@ fn time() -> Result<(), String> {
     let Shop { knowledge, questions, .. } = knowledge_set("shop")?;
     let shop = eval::evaluate_in(&mut |turn| shipped.decide(turn), &questions, &knowledge);
     print_time(&shipped, &examples()?, frozen, shop);
+    if let Ok(sentences) = meaning::load_sentences(&model_dir()) {
+        for tokens in [8, 16, 64] {
+            // "help" is one word piece: `tokens` in all with `[CLS]` and `[SEP]`.
+            let text = vec!["help"; tokens - 2].join(" ");
+            let read = sentences.windows(&text).first().map_or(0, Vec::len);
+            let mut took: Vec<Duration> = (0..51)
+                .map(|_| {
+                    let started = Instant::now();
+                    sentences.embed_many(&[&text], 1);
+                    started.elapsed()
+                })
+                .collect();
+            took.sort();
+            println!(
+                "the encoder reads {read} tokens in {:.2} ms (median of 51 passes, one thread)",
+                took[took.len() / 2].as_secs_f64() * 1e3
+            );
+        }
+    }
     Ok(())
 }
 
