@@ -288,16 +288,27 @@ test("AI model: a chatbot's own endpoint is tested, saved with a write-only key,
   allowConsoleError,
 }) => {
   allowConsoleError(/status of 422 .*\/api\/v1\/settings\/model\/test\)$/);
+  allowConsoleError(/status of 400 .*\/api\/v1\/settings\/model\/save\)$/);
   const model = await fakeModel('sk-e2e-0123456789wxyz', 'Hello from the chatbot’s own model.');
-  await signedIn(page, '/settings?section=general');
-  const created = await page.request.post(`${baton.url}/api/v1/settings/chatbots/create`, { data: { name: 'Model Bot' } });
+  // The fake is on loopback, which Baton refuses unless the operator allows it.
+  const own = await startBaton({ BATON_ALLOWED_INTERNAL_HOSTS: new URL(model.baseUrl).host });
+  const login = await page.request.post(`${own.url}/api/v1/auth/login`, {
+    data: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
+  });
+  expect(login.ok()).toBeTruthy();
+  const created = await page.request.post(`${own.url}/api/v1/settings/chatbots/create`, { data: { name: 'Model Bot' } });
   expect(created.ok()).toBeTruthy();
   const botId = (await created.json()).chatbot.bot_id as string;
 
-  await openHydrated(page, `${baton.url}/settings?bot=${botId}&section=model`);
+  await openHydrated(page, `${own.url}/settings?bot=${botId}&section=model`);
   await expect(page.getByRole('heading', { name: 'AI model', exact: true })).toBeVisible();
   await expect(page.getByLabel(/^The server's default: the built-in AI/)).toBeChecked();
   await page.getByLabel('An OpenAI-compatible endpoint').check();
+  // An address inside the network (here the cloud metadata one) is refused at the field, before any call.
+  await page.getByLabel('Base URL').fill('http://169.254.169.254/v1');
+  await page.getByLabel('Model', { exact: true }).fill('e2e-model');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page.locator('#model-base-url-error')).toContainText('link-local address');
   await page.getByLabel('Base URL').fill(model.baseUrl);
   await page.getByLabel('Model', { exact: true }).fill('e2e-model');
   await page.getByLabel('API key').fill('sk-e2e-wrong-key-0000');
@@ -313,14 +324,14 @@ test("AI model: a chatbot's own endpoint is tested, saved with a write-only key,
   await expect(page.locator('#model-key-hint')).toContainText('A key ending wxyz is stored');
 
   // The server renders what was saved, without the key.
-  await openHydrated(page, `${baton.url}/settings?bot=${botId}&section=model`);
+  await openHydrated(page, `${own.url}/settings?bot=${botId}&section=model`);
   await expect(page.getByLabel('An OpenAI-compatible endpoint')).toBeChecked();
   await expect(page.getByLabel('Base URL')).toHaveValue(model.baseUrl);
   expect(await page.content()).not.toContain('0123456789wxyz');
 
   const visitor = await browser.newPage();
   const errors = collectErrors(visitor);
-  await openHydrated(visitor, `${baton.url}/widget/${botId}`);
+  await openHydrated(visitor, `${own.url}/widget/${botId}`);
   const box = visitor.getByLabel('Message');
   await box.fill('What can you do for me?');
   await box.press('Enter');
@@ -328,6 +339,7 @@ test("AI model: a chatbot's own endpoint is tested, saved with a write-only key,
   await visitor.close();
   expect(errors, 'the widget logged errors').toEqual([]);
   await model.close();
+  await own.stop();
 });
 
 test('Playground: knowledge answers, a request for a person asks for the email, nothing reaches the Inbox, and a new phrase applies without a reload', async ({

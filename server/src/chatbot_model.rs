@@ -2,6 +2,8 @@
 //! help-desk credentials, and **Test connection**, one real request to an endpoint.
 //! A key goes only to the address it was given for: changing the base URL without a
 //! new key forgets the stored one, and a test reuses it only at the stored address.
+//! The address must be public, or one the operator allowed (`security::egress`):
+//! saving or testing any other is refused with the reason, before anything is sent.
 
 use app::{
     domain::{
@@ -11,9 +13,11 @@ use app::{
     AppError,
 };
 use secrecy::SecretString;
+use std::net::SocketAddr;
 
 use crate::{
     auth::members::Caller,
+    security::egress::Egress,
     brain::{
         openai::check_endpoint,
         per_chatbot::{key_context, ChatbotBrains},
@@ -38,14 +42,17 @@ pub fn settings(chatbot: &ChatbotRecord, brains: &ChatbotBrains) -> ModelSetting
     }
 }
 
-/// The base URL as the API checks it, and as an HTTP client can use it.
-fn endpoint_url(raw: &str, required: bool) -> Result<String, AppError> {
+/// The base URL as the API checks it, where Baton may call it, and the addresses
+/// its host was found at (none for an empty one).
+async fn endpoint_url(raw: &str, required: bool, egress: &Egress) -> Result<(String, Vec<SocketAddr>), AppError> {
     let url = checked_base_url(raw, required)?;
-    if !url.is_empty() {
-        reqwest::Url::parse(&url)
-            .map_err(|err| AppError::InvalidInput(format!("base_url: is not an address Baton can call ({err})")))?;
+    if url.is_empty() {
+        return Ok((url, Vec::new()));
     }
-    Ok(url)
+    let parsed = reqwest::Url::parse(&url)
+        .map_err(|err| AppError::InvalidInput(format!("base_url: is not an address Baton can call ({err})")))?;
+    let addresses = egress.check(&parsed).await.map_err(|refusal| AppError::InvalidInput(format!("base_url: {refusal}")))?;
+    Ok((url, addresses))
 }
 
 fn described(choice: &ModelChoice, default_label: &str) -> String {
@@ -71,7 +78,7 @@ pub async fn save(
     draft: ModelDraft,
 ) -> Result<ModelSettings, AppError> {
     let required = draft.kind == ModelKind::Openai;
-    let base_url = endpoint_url(&draft.base_url, required)?;
+    let (base_url, _) = endpoint_url(&draft.base_url, required, brains.egress()).await?;
     let name = checked_model(&draft.model, required)?;
     let new_key = checked_key(draft.api_key.as_deref())?;
     let stored = &chatbot.model;
@@ -95,7 +102,7 @@ pub async fn save(
 }
 
 pub async fn test(brains: &ChatbotBrains, chatbot: &ChatbotRecord, check: ModelCheck) -> Result<ModelTested, AppError> {
-    let base_url = endpoint_url(&check.base_url, true)?;
+    let (base_url, addresses) = endpoint_url(&check.base_url, true, brains.egress()).await?;
     let model = checked_model(&check.model, true)?;
     let key: Option<SecretString> = match checked_key(check.api_key.as_deref())? {
         Some(key) => Some(key.into()),
@@ -110,7 +117,7 @@ pub async fn test(brains: &ChatbotBrains, chatbot: &ChatbotRecord, check: ModelC
         },
     };
     let config = brains.config(&base_url, &model, key);
-    let (reply, took) = check_endpoint(&config).await.map_err(AppError::VerificationFailed)?;
+    let (reply, took) = check_endpoint(&config, &addresses).await.map_err(AppError::VerificationFailed)?;
     tracing::info!(bot_id = %chatbot.public_id, elapsed_ms = took.as_millis() as u64, "model endpoint tested");
     Ok(ModelTested { model, reply, elapsed_ms: took.as_millis() as u64 })
 }

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::security::client::parse_proxy;
+use crate::security::{client::parse_proxy, egress::Allowed};
 
 /// A setting that is a secret (a password, a key, a URL with a password in it):
 /// `Debug` prints `[REDACTED]`, so no log line can show it.
@@ -202,6 +202,12 @@ pub struct Settings {
     /// counts as failed and is retried.
     #[arg(long, env = "BATON_HELPDESK_TIMEOUT_SECS", default_value_t = 20)]
     pub helpdesk_timeout_secs: u64,
+
+    /// Internal endpoints an admin may point Baton at (a chatbot's AI model), which
+    /// it otherwise refuses: `host:port` entries or networks, comma-separated
+    /// (`127.0.0.1:11434,10.20.0.0/16`). Unset: public addresses only.
+    #[arg(long, env = "BATON_ALLOWED_INTERNAL_HOSTS", value_delimiter = ',')]
+    pub allowed_internal_hosts: Vec<Allowed>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -278,6 +284,7 @@ impl Settings {
             helpdesk_test_origin: None,
             helpdesk_lease_secs: 120,
             helpdesk_timeout_secs: 20,
+            allowed_internal_hosts: Vec::new(),
         }
     }
 }

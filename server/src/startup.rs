@@ -53,7 +53,7 @@ use crate::{
         origin::SiteOrigin,
     },
     helpdesk::{outbox::Outbox, DeskHttp},
-    security::vault::Vault,
+    security::{egress::Egress, vault::Vault},
     store::{Backend, Store, StoreError},
     widget,
 };
@@ -155,7 +155,8 @@ pub fn chatbot_brains(settings: &Settings, vault: Arc<Vault>) -> Result<ChatbotB
         retries: settings.llm_retries,
         deadline: Duration::from_secs(settings.llm_deadline_secs.max(1)),
     };
-    Ok(ChatbotBrains::new(brain(settings)?, default_label, builtin_brain(settings), vault, limits))
+    let egress = Egress::new(settings.allowed_internal_hosts.clone());
+    Ok(ChatbotBrains::new(brain(settings)?, default_label, builtin_brain(settings), vault, limits, egress))
 }
 
 pub struct Application {
@@ -217,7 +218,7 @@ impl Application {
             None => None,
         };
         let timeout = Duration::from_secs(settings.helpdesk_timeout_secs.max(1));
-        let desks = DeskHttp::new(test_origin, timeout).map_err(|err| StartError::HelpDesks(err.to_string()))?;
+        let desks = DeskHttp::new(test_origin, timeout, brains.egress()).map_err(|err| StartError::HelpDesks(err.to_string()))?;
         let lease = Duration::from_secs(settings.helpdesk_lease_secs.max(1));
         let outbox = Outbox::new(store.clone(), vault, desks, site.public_url(), lease);
         outbox.reseal_stale().await.map_err(StoreError::from)?;

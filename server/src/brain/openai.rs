@@ -12,7 +12,7 @@
 //! something unusable, the built-in brain takes the turn: a visitor never waits
 //! forever and never sees an error.
 
-use std::time::Duration;
+use std::{net::SocketAddr, time::Duration};
 
 use app::domain::{AuthorKind, EscalationReason, Message, MAX_MESSAGE_CHARS};
 use async_trait::async_trait;
@@ -20,6 +20,9 @@ use backon::{ExponentialBuilder, Retryable};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use url::Url;
+
+use crate::security::egress::{Egress, Refusal};
 
 use super::{builtin::BuiltinBrain, knowledge::RELATED_COVERAGE, summary::clip, BotTurn, Brain, Turn};
 
@@ -42,6 +45,9 @@ pub struct OpenAiConfig {
 pub struct OpenAiBrain {
     client: reqwest::Client,
     config: OpenAiConfig,
+    /// Why an admin's endpoint, written as an address, may not be called (a name
+    /// is judged by the client's resolver at each lookup).
+    refused: Option<Refusal>,
     /// Takes the turn when the model does not answer.
     fallback: BuiltinBrain,
 }
@@ -56,6 +62,8 @@ enum CallError {
     Unusable(String),
     #[error("no answer within {0:?}")]
     Deadline(Duration),
+    #[error("refused: {0}")]
+    Refused(Refusal),
 }
 
 impl CallError {
@@ -63,7 +71,7 @@ impl CallError {
         match self {
             CallError::Transport(err) => err.is_timeout() || err.is_connect() || err.is_request(),
             CallError::Status { status, .. } => *status == 429 || *status >= 500,
-            CallError::Unusable(_) | CallError::Deadline(_) => false,
+            CallError::Unusable(_) | CallError::Deadline(_) | CallError::Refused(_) => false,
         }
     }
 }
@@ -194,19 +202,39 @@ fn transcript(messages: &[Message]) -> Vec<Value> {
         .collect()
 }
 
+/// The client every model call goes through: no redirects (the endpoint is the
+/// admin's: a redirect elsewhere would carry the key along), one attempt's timeout.
+fn client_builder(config: &OpenAiConfig) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .timeout(config.attempt_timeout)
+        .connect_timeout(config.attempt_timeout.min(Duration::from_secs(5)))
+        .user_agent(concat!("baton/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+}
+
 impl OpenAiBrain {
+    /// The operator's endpoint (`BATON_LLM_BASE_URL`): called wherever it is.
     pub fn new(config: OpenAiConfig, fallback: BuiltinBrain) -> Result<OpenAiBrain, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .timeout(config.attempt_timeout)
-            .connect_timeout(config.attempt_timeout.min(Duration::from_secs(5)))
-            .user_agent(concat!("baton/", env!("CARGO_PKG_VERSION")))
-            // The endpoint is the admin's: a redirect elsewhere would carry the key along.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
-        Ok(OpenAiBrain { client, config, fallback })
+        let client = client_builder(&config).build()?;
+        Ok(OpenAiBrain { client, config, refused: None, fallback })
+    }
+
+    /// An admin's endpoint (Settings → AI model): called only where `egress` allows.
+    pub fn guarded(config: OpenAiConfig, fallback: BuiltinBrain, egress: &Egress) -> Result<OpenAiBrain, reqwest::Error> {
+        let url = Url::parse(&config.base_url).ok();
+        let port = url.as_ref().and_then(Url::port_or_known_default).unwrap_or(443);
+        let refused = match &url {
+            Some(url) => egress.check_written(url).err(),
+            None => Some(Refusal::NotWeb),
+        };
+        let client = client_builder(&config).dns_resolver(egress.resolver(port)).build()?;
+        Ok(OpenAiBrain { client, config, refused, fallback })
     }
 
     async fn attempt(&self, body: &Value) -> Result<AssistantMessage, CallError> {
+        if let Some(refusal) = &self.refused {
+            return Err(CallError::Refused(refusal.clone()));
+        }
         let url = format!("{}/chat/completions", self.config.base_url.trim_end_matches('/'));
         let mut request = self.client.post(url).json(body);
         if let Some(key) = self.config.api_key.as_ref().map(ExposeSecret::expose_secret).filter(|k| !k.is_empty()) {
@@ -292,15 +320,14 @@ impl OpenAiBrain {
 }
 
 /// Settings → AI model's **Test connection**: one request, no retries, answered in
-/// words an admin can act on. Ok: what the model said and how long it took.
-pub async fn check_endpoint(config: &OpenAiConfig) -> Result<(String, Duration), String> {
-    let client = reqwest::Client::builder()
-        .timeout(config.attempt_timeout)
-        .connect_timeout(config.attempt_timeout.min(Duration::from_secs(5)))
-        .user_agent(concat!("baton/", env!("CARGO_PKG_VERSION")))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|err| format!("Baton could not make an HTTP client: {err}"))?;
+/// words an admin can act on, to the `checked` addresses of the endpoint's host
+/// (`Egress::check`: no second lookup). Ok: what the model said and how long it took.
+pub async fn check_endpoint(config: &OpenAiConfig, checked: &[SocketAddr]) -> Result<(String, Duration), String> {
+    let mut builder = client_builder(config);
+    if let Some(url::Host::Domain(name)) = Url::parse(&config.base_url).ok().as_ref().and_then(Url::host) {
+        builder = builder.resolve_to_addrs(name, checked);
+    }
+    let client = builder.build().map_err(|err| format!("Baton could not make an HTTP client: {err}"))?;
     let url = format!("{}/chat/completions", config.base_url.trim_end_matches('/'));
     let body = json!({
         "model": config.model,

@@ -23,7 +23,7 @@ use super::{
     BotTurn, Brain, Turn,
 };
 use crate::{
-    security::vault::Vault,
+    security::{egress::Egress, vault::Vault},
     store::conversations::{ChatbotRecord, ModelChoice},
 };
 
@@ -47,6 +47,8 @@ pub struct ChatbotBrains {
     builtin: Arc<BuiltinBrain>,
     vault: Arc<Vault>,
     limits: CallLimits,
+    /// Where a chatbot's endpoint may be (the operator's own default is not judged).
+    egress: Egress,
     /// Per chatbot: the settings its client was made from, and the client.
     endpoints: Mutex<HashMap<String, (ModelChoice, Arc<OpenAiBrain>)>>,
 }
@@ -58,8 +60,22 @@ impl ChatbotBrains {
         builtin: BuiltinBrain,
         vault: Arc<Vault>,
         limits: CallLimits,
+        egress: Egress,
     ) -> ChatbotBrains {
-        ChatbotBrains { default, default_label, builtin: Arc::new(builtin), vault, limits, endpoints: Mutex::default() }
+        ChatbotBrains {
+            default,
+            default_label,
+            builtin: Arc::new(builtin),
+            vault,
+            limits,
+            egress,
+            endpoints: Mutex::default(),
+        }
+    }
+
+    /// Where an admin's endpoint may be, and the help desks' hosts.
+    pub fn egress(&self) -> &Egress {
+        &self.egress
     }
 
     pub fn default_label(&self) -> &str {
@@ -133,7 +149,7 @@ impl ChatbotBrains {
             },
         };
         let config = self.config(&chatbot.model.base_url, &chatbot.model.name, key);
-        match OpenAiBrain::new(config, (*self.builtin).clone()) {
+        match OpenAiBrain::guarded(config, (*self.builtin).clone(), &self.egress) {
             Ok(brain) => {
                 let brain = Arc::new(brain);
                 endpoints.insert(chatbot.id.clone(), (chatbot.model.clone(), brain.clone()));

@@ -3,23 +3,20 @@
 //! rustls, no redirects (a redirect could carry credentials anywhere), no proxy from
 //! the environment, connect and request timeouts, answers read up to `MAX_ANSWER`
 //! bytes. Every URL is built from a vendor's own host pattern and a value the admin
-//! typed that was checked against it (`subdomain`), and names are resolved by a
-//! resolver that refuses loopback, private, link-local and other non-public
-//! addresses: no field, and no DNS answer, can make Baton call 127.0.0.1,
-//! 169.254.169.254 or 10.x.
+//! typed that was checked against it (`subdomain`), and names are resolved by the
+//! resolver of `security::egress`, which refuses loopback, private, link-local and
+//! other non-public addresses (the same rule as for a chatbot's AI endpoint): no
+//! field, and no DNS answer, can make Baton call 127.0.0.1, 169.254.169.254 or 10.x.
 //!
 //! Tests point every desk at one local server with `BATON_HELPDESK_TEST_ORIGIN`
 //! (`http://127.0.0.1:PORT`): only a loopback origin is accepted, and the server
 //! refuses to start with it unless it also listens on loopback only.
 
-use std::{
-    net::{IpAddr, SocketAddr},
-    sync::Arc,
-    time::Duration,
-};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use http::{HeaderMap, StatusCode};
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+use crate::security::egress::Egress;
 
 /// Largest answer read from a vendor; more is an error, not a longer wait.
 pub const MAX_ANSWER: usize = 1024 * 1024;
@@ -50,59 +47,6 @@ pub fn test_origin(raw: &str, listen: SocketAddr) -> Result<String, OriginError>
         return Err(OriginError::PublicListener(listen));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
-}
-
-/// Whether Baton may connect to `ip` on behalf of a connector.
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || v4.is_multicast()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b)) // carrier-grade NAT
-                || (a == 198 && (b == 18 || b == 19)) // benchmarking
-                || a >= 240)
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local
-                || (first & 0xffc0) == 0xfe80 // link local
-                || first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
-        }
-    }
-}
-
-/// Resolves with the system resolver and keeps only public addresses.
-struct PublicOnly;
-
-impl Resolve for PublicOnly {
-    fn resolve(&self, name: Name) -> Resolving {
-        Box::pin(async move {
-            let host = name.as_str().to_owned();
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 443)).await?.collect();
-            let public: Vec<SocketAddr> = found.into_iter().filter(|a| is_public(a.ip())).collect();
-            if public.is_empty() {
-                let refused = std::io::Error::new(
-                    std::io::ErrorKind::PermissionDenied,
-                    format!("{host} does not resolve to a public address"),
-                );
-                return Err(Box::new(refused) as Box<dyn std::error::Error + Send + Sync>);
-            }
-            Ok(Box::new(public.into_iter()) as Addrs)
-        })
-    }
 }
 
 /// What a vendor answered, with the body read (up to `MAX_ANSWER`).
@@ -159,8 +103,9 @@ pub struct DeskHttp {
 }
 
 impl DeskHttp {
-    /// `timeout`: one request's limit (`BATON_HELPDESK_TIMEOUT_SECS`).
-    pub fn new(test_origin: Option<String>, timeout: Duration) -> Result<DeskHttp, reqwest::Error> {
+    /// `timeout`: one request's limit (`BATON_HELPDESK_TIMEOUT_SECS`); `egress`:
+    /// where names may lead.
+    pub fn new(test_origin: Option<String>, timeout: Duration, egress: &Egress) -> Result<DeskHttp, reqwest::Error> {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("baton/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
@@ -168,7 +113,7 @@ impl DeskHttp {
             .connect_timeout(CONNECT_TIMEOUT.min(timeout))
             .timeout(timeout);
         if test_origin.is_none() {
-            builder = builder.https_only(true).dns_resolver(Arc::new(PublicOnly));
+            builder = builder.https_only(true).dns_resolver(egress.resolver(443));
         }
         Ok(DeskHttp { client: builder.build()?, test_origin: test_origin.map(Arc::from), timeout })
     }
@@ -188,7 +133,7 @@ impl DeskHttp {
     /// Sends `request` and reads the answer, however it ends.
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<Answer, Transport> {
         let request = request.build().map_err(|err| transport(err, self.timeout))?;
-        // An address written as such is never resolved, so `PublicOnly` cannot see it:
+        // An address written as such is never resolved, so the resolver cannot see it:
         // vendors are only ever called by name.
         if self.test_origin.is_none() && request.url().host().is_some_and(|h| !matches!(h, url::Host::Domain(_))) {
             return Err(Transport::Connect("refused to call an address instead of a vendor's host name".to_owned()));
@@ -229,40 +174,14 @@ mod tests {
 
     #[tokio::test]
     async fn the_production_client_refuses_loopback_names_and_addresses() {
-        let http = DeskHttp::new(None, Duration::from_secs(5)).unwrap_or_else(|e| panic!("{e}"));
+        let http = DeskHttp::new(None, Duration::from_secs(5), &Egress::new(Vec::new())).unwrap_or_else(|e| panic!("{e}"));
         for url in ["https://localhost/", "https://127.0.0.1/", "https://[::1]/", "https://169.254.169.254/"] {
             match http.send(http.client().get(url)).await {
                 Err(Transport::Connect(reason)) => {
-                    assert!(reason.contains("public address") || reason.contains("instead of"), "{url}: {reason}")
+                    assert!(reason.contains("loopback address") || reason.contains("instead of"), "{url}: {reason}")
                 }
                 other => panic!("{url}: {other:?}"),
             }
-        }
-    }
-
-    #[test]
-    fn only_public_addresses_may_be_called() {
-        for private in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "0.0.0.0",
-            "100.64.0.1",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "::ffff:127.0.0.1",
-            "::ffff:169.254.169.254",
-            "255.255.255.255",
-        ] {
-            let ip: IpAddr = private.parse().unwrap_or_else(|e| panic!("{private}: {e}"));
-            assert!(!is_public(ip), "{private}");
-        }
-        for public in ["104.16.51.111", "52.1.2.3", "2606:4700::6810:3e6f"] {
-            let ip: IpAddr = public.parse().unwrap_or_else(|e| panic!("{public}: {e}"));
-            assert!(is_public(ip), "{public}");
         }
     }
 

@@ -17,10 +17,13 @@ use axum::{
     Json, Router,
 };
 use serde_json::{json, Value};
-use server::config::{BrainKind, Settings};
+use server::{
+    config::{BrainKind, Settings},
+    security::egress::Allowed,
+};
 
 use crate::escalation::{last_bot_text, say};
-use crate::helpers::{spawn_app_with, texts, Db, TestApp, TestDatabase, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::helpers::{spawn_app_with, test_settings, texts, Db, TestApp, TestDatabase, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 /// What the fake answers next.
 enum Script {
@@ -279,12 +282,79 @@ async fn the_eval_scores_the_openai_compatible_brain_by_what_the_model_decides()
 
 const CHATBOT_KEY: &str = "sk-chatbot-0123456789wxyz";
 
-/// Baton with the built-in brain as its default, and a fake endpoint for one chatbot.
+/// Baton with the built-in brain as its default, and a fake endpoint for one chatbot,
+/// which the operator allowed (it is on loopback), with port 9 (where nothing answers).
 async fn baton_and_fake(db: Db, script: Vec<Script>) -> (TestDatabase, TestApp, Fake, String) {
     let database = TestDatabase::new(db).await;
-    let app = crate::helpers::spawn_app(&database).await;
     let (fake, address) = spawn_fake(script).await;
+    let mut settings = test_settings(&database);
+    settings.allowed_internal_hosts = vec![allowed(&address.to_string()), allowed("127.0.0.1:9")];
+    let app = spawn_app_with(settings).await;
     (database, app, fake, format!("http://{address}/v1"))
+}
+
+fn allowed(entry: &str) -> Allowed {
+    entry.parse().unwrap_or_else(|err| panic!("{entry}: {err}"))
+}
+
+/// An admin cannot point a chatbot at the server's own network: every way of writing
+/// a loopback address is refused before anything is sent, a name that resolves
+/// there too; the operator's allowlist lets exactly its entries through; a redirect
+/// from an allowed endpoint is not followed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoints_inside_the_network_are_refused_unless_the_operator_allows_them() {
+    let database = TestDatabase::new(Db::Sqlite).await;
+    let (inside, inside_address) = spawn_fake(vec![Script::Content("internal secret")]).await;
+    let (allowed_fake, allowed_address) = spawn_fake(vec![Script::Content("OK"), Script::Redirect]).await;
+    let mut settings = test_settings(&database);
+    settings.allowed_internal_hosts = vec![allowed(&allowed_address.to_string())];
+    let app = spawn_app_with(settings).await;
+    let admin = app.admin().await;
+
+    let port = inside_address.port();
+    for base_url in [
+        format!("http://127.0.0.1:{port}/v1"),
+        format!("http://localhost:{port}/v1"),
+        format!("http://2130706433:{port}/v1"),
+        format!("http://0x7f000001:{port}/v1"),
+        format!("http://127.1:{port}/v1"),
+        format!("http://[::1]:{port}/v1"),
+        format!("http://[::ffff:127.0.0.1]:{port}/v1"),
+        format!("http://0.0.0.0:{port}/v1"),
+        format!("http://127.0.0.1:{}/v1", allowed_address.port() ^ 1),
+        "http://169.254.169.254/v1".to_owned(),
+        "http://10.0.0.1:11434/v1".to_owned(),
+        "http://[fd00::1]/v1".to_owned(),
+    ] {
+        let form = json!({"bot_id": "demo", "base_url": base_url, "model": "m"});
+        let (status, answer) = app.call(&admin.client, "settings/model/test", form).await;
+        assert_eq!(status, 400, "{base_url}: {answer}");
+        assert_eq!(answer["error"]["code"], "invalid_input");
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with("base_url: "), "{base_url}: {message}");
+        assert!(message.contains("BATON_ALLOWED_INTERNAL_HOSTS"), "{base_url}: {message}");
+        let draft = json!({"model": {"bot_id": "demo", "kind": "openai", "base_url": base_url, "model": "m"}});
+        let (status, answer) = app.call(&admin.client, "settings/model/save", draft).await;
+        assert_eq!(status, 400, "{base_url}: {answer}");
+        assert!(answer["error"]["message"].as_str().unwrap_or_default().starts_with("base_url: "), "{answer}");
+    }
+    let form = json!({"bot_id": "demo", "base_url": format!("http://localhost:{port}/v1"), "model": "m"});
+    let (_, said) = app.call(&admin.client, "settings/model/test", form).await;
+    assert!(said["error"]["message"].as_str().unwrap_or_default().contains("loopback address"), "{said}");
+    assert!(inside.requests().is_empty(), "nothing reached the inside service");
+
+    // The allowed entry answers; its redirect is reported, not followed.
+    let form = json!({"bot_id": "demo", "base_url": format!("http://{allowed_address}/v1"), "model": "m"});
+    let (status, tested) = app.call(&admin.client, "settings/model/test", form.clone()).await;
+    assert_eq!(status, 200, "{tested}");
+    assert_eq!(tested["tested"]["reply"], "OK");
+    let (status, answer) = app.call(&admin.client, "settings/model/test", form).await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(answer["error"]["message"].as_str().unwrap_or_default().contains("redirects"), "{answer}");
+    assert!(allowed_fake.redirected.lock().unwrap().is_empty(), "the redirect was not followed");
+    let (_, read) = app.call(&admin.client, "settings/model", json!({"bot_id": "demo"})).await;
+    assert_eq!(read["model"]["kind"], "default", "nothing refused was stored: {read}");
+    app.stop().await;
 }
 
 async fn a_chatbot_can_have_its_own_endpoint_with_a_write_only_key(db: Db) {
