@@ -196,3 +196,52 @@ mod tests {
         assert!(validate(bad_colour).is_err());
     }
 }
+
+/// Any origin is refused in words or normalised to a value that reads back as itself;
+/// a checked list holds each origin once and checks again to itself.
+#[cfg(test)]
+mod properties {
+    use app::domain::LauncherPosition;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn origin() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            Just("*".to_owned()),
+            "(https?|ftp|javascript)://[a-zA-Z0-9.;,_-]{0,20}(:[0-9]{0,6})?(/[a-z?#]{0,5})?",
+            " ?(HTTP|https)://[A-Za-z]{1,10}\\.[a-z]{2,4}/? ?",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn an_origin_reads_back_as_itself_or_is_refused(raw in origin()) {
+            match parse_origin(&raw) {
+                Ok(origin) => prop_assert_eq!(parse_origin(&origin).ok(), Some(origin.clone())),
+                Err(AppError::InvalidInput(why)) => prop_assert!(!why.is_empty()),
+                Err(other) => prop_assert!(false, "{:?}", other),
+            }
+        }
+
+        #[test]
+        fn a_checked_origin_list_holds_each_once_and_checks_to_itself(
+            origins in prop::collection::vec(origin(), 0..25),
+        ) {
+            let widget = WidgetSettings {
+                bot_id: "demo".into(),
+                title: "Acme".into(),
+                greeting: "Hi".into(),
+                color: "#2563eb".into(),
+                launcher_position: LauncherPosition::Right,
+                allowed_origins: origins,
+            };
+            if let Ok(checked) = validate(widget) {
+                let unique: std::collections::HashSet<&String> = checked.allowed_origins.iter().collect();
+                prop_assert_eq!(unique.len(), checked.allowed_origins.len());
+                prop_assert_eq!(validate(checked.clone()).ok(), Some(checked));
+            }
+        }
+    }
+}

@@ -358,3 +358,42 @@ mod email_tests {
         }
     }
 }
+
+/// Any visitor text gives an answer, never a panic; an address in a sentence is
+/// found as written and reads back as itself.
+#[cfg(test)]
+mod email_properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn any_text_gives_an_answer(text in prop_oneof![any::<String>(), "[a-z@. ,<>\"'()-]{0,60}"]) {
+            match email_in(&text) {
+                EmailAnswer::Found(found) | EmailAnswer::Several(found) => {
+                    prop_assert_eq!(EmailAddress::parse(found.as_str()).ok(), Some(found.clone()));
+                    prop_assert!(text.to_lowercase().contains(found.as_str()) || text.contains('@'));
+                }
+                EmailAnswer::Invalid(why) => prop_assert!(!why.is_empty() && text.contains('@')),
+                EmailAnswer::Missing => {}
+            }
+        }
+
+        #[test]
+        fn an_address_in_a_sentence_is_found_as_written(
+            local in "[a-z0-9]{1,12}(\\.[a-z0-9]{1,8})?",
+            domain in "[a-z0-9]{1,12}\\.[a-z]{2,6}",
+            before in "[A-Za-z ,]{0,30}",
+            after in "([A-Za-z ,]{0,20}|[.!?])",
+        ) {
+            let address = format!("{local}@{domain}");
+            let separator = if after.starts_with(['.', '!', '?']) { "" } else { " " };
+            let text = format!("{before} {address}{separator}{after}");
+            match email_in(&text) {
+                EmailAnswer::Found(found) => prop_assert_eq!(found.as_str(), address.as_str()),
+                other => prop_assert!(false, "{:?} in {:?}", other, text),
+            }
+        }
+    }
+}

@@ -151,3 +151,88 @@ mod tests {
         assert!(matches!(read(ImportFormat::Csv, &file), Err(AppError::TooLarge(_))));
     }
 }
+
+/// Any file is entries or one refusal, never a panic; what a CSV writer or a
+/// Markdown author writes reads back as written.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A one-line text with something in it.
+    fn title() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9 ,.'\"?!()-]{0,20}[A-Za-z0-9][A-Za-z0-9 ,.'\"?!()-]{0,20}"
+    }
+
+    /// Text of several lines, none a heading.
+    fn body() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9 ,.'\"?!()-]{0,30}[A-Za-z0-9][A-Za-z0-9 ,.'\"?!()\n-]{0,60}"
+    }
+
+    fn markdown_line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            title().prop_map(|t| format!("## {t}")),
+            Just("## ".to_owned()),
+            Just("# Title".to_owned()),
+            "[^\n]{0,40}",
+            Just(String::new()),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_file_is_entries_or_a_refusal(text in any::<String>(), csv in any::<bool>()) {
+            let format = if csv { ImportFormat::Csv } else { ImportFormat::Markdown };
+            match read(format, &text) {
+                Ok(drafts) => {
+                    for draft in drafts {
+                        prop_assert_eq!(draft.clone().checked().ok(), Some(draft));
+                    }
+                }
+                Err(err) => prop_assert!(!err.to_string().is_empty()),
+            }
+        }
+
+        #[test]
+        fn markdown_shaped_files_are_entries_or_a_refusal_that_says_where(
+            lines in prop::collection::vec(markdown_line(), 0..40),
+        ) {
+            match read(ImportFormat::Markdown, &lines.join("\n")) {
+                Ok(drafts) => prop_assert!(!drafts.is_empty()),
+                Err(AppError::InvalidInput(why)) => {
+                    prop_assert!(why.starts_with("line ") || why.starts_with("text: "), "{}", why)
+                }
+                Err(other) => prop_assert!(false, "{:?}", other),
+            }
+        }
+
+        #[test]
+        fn csv_rows_read_back_as_written(rows in prop::collection::vec((title(), body()), 1..20)) {
+            prop_assume!(!rows[0].0.trim().eq_ignore_ascii_case("question"));
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            for (question, answer) in &rows {
+                writer.write_record([question, answer]).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            }
+            let bytes = writer.into_inner().map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let text = String::from_utf8(bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let drafts = read(ImportFormat::Csv, &text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let read_back: Vec<(&str, &str)> = drafts.iter().map(|d| (d.title.as_str(), d.body.as_str())).collect();
+            let written: Vec<(&str, &str)> = rows.iter().map(|(q, a)| (q.trim(), a.trim())).collect();
+            prop_assert_eq!(read_back, written);
+        }
+
+        #[test]
+        fn markdown_entries_read_back_as_written(entries in prop::collection::vec((title(), body()), 1..20)) {
+            let text: String = entries.iter().map(|(t, b)| format!("## {t}\n{b}\n\n")).collect();
+            let drafts = read(ImportFormat::Markdown, &text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(drafts.len(), entries.len());
+            for (draft, (title, body)) in drafts.iter().zip(&entries) {
+                prop_assert_eq!(draft.title.as_str(), title.trim());
+                prop_assert_eq!(draft.body.as_str(), body.trim());
+                let qa = title.trim_end().ends_with('?');
+                prop_assert_eq!(draft.kind, if qa { EntryKind::Qa } else { EntryKind::Article });
+            }
+        }
+    }
+}

@@ -256,3 +256,46 @@ mod tests {
         assert!(Form::parse(Desk::Hubspot, &map(&[("access_token", "pat")]), false).is_err());
     }
 }
+
+/// Whatever an admin's form holds, it is a form or a refusal naming a field: never a
+/// panic, never another kind of error.
+#[cfg(test)]
+mod properties {
+    use app::domain::helpdesk::PRIORITY;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[a-z0-9.-]{0,20}",
+            Just("acme".to_owned()),
+            Just("agent@acme.com".to_owned()),
+            Just("eu".to_owned()),
+            Just("com.au".to_owned()),
+            "[a-z0-9]{0,8}\u{0}[a-z]{0,4}",
+            (0..600usize).prop_map(|n| "x".repeat(n)),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_fields_make_a_form_or_a_refusal_naming_a_field(
+            desk in prop::sample::select(PRIORITY.to_vec()),
+            picks in prop::collection::vec((0..12usize, any::<String>(), value()), 0..10),
+            partial in any::<bool>(),
+        ) {
+            let names: Vec<&str> = desk.fields().iter().map(|f| f.name).collect();
+            let raw: BTreeMap<String, String> = picks
+                .into_iter()
+                .map(|(pick, other, value)| (names.get(pick).map_or(other, |n| (*n).to_owned()), value))
+                .collect();
+            match Form::parse(desk, &raw, partial) {
+                Ok(_) => {}
+                Err(AppError::InvalidInput(why)) => prop_assert!(why.contains(": "), "{}", why),
+                Err(other) => prop_assert!(false, "{:?}", other),
+            }
+        }
+    }
+}

@@ -138,3 +138,71 @@ mod tests {
         assert_eq!(why, "`type` must be `ping`, not `note`");
     }
 }
+
+/// Whatever a client sends, a frame is read, refused in words, or the socket is
+/// closed for its size: never a panic. A frame Baton's own clients write reads back
+/// as written.
+#[cfg(test)]
+mod properties {
+    use app::domain::live::{InboxClientFrame, WidgetClientFrame};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// JSON-shaped text near the real frames, and any text at all.
+    fn frame_text() -> impl Strategy<Value = String> {
+        let kinds = prop::sample::select(vec!["auth", "ping", "typing", "Ping", "", "message"]);
+        let keys = prop::sample::select(vec!["token", "conversation_id", "type", "extra"]);
+        prop_oneof![
+            any::<String>(),
+            "[{}\\[\\]\":,a-z_0-9 .\\\\-]{0,80}",
+            (kinds, keys, any::<String>()).prop_map(|(kind, key, value)| {
+                let mut frame = serde_json::Map::new();
+                frame.insert("type".into(), kind.into());
+                frame.insert(key.into(), value.into());
+                serde_json::Value::Object(frame).to_string()
+            }),
+            (1..4usize).prop_map(|n| format!("{{\"type\":\"auth\",\"token\":\"{}\"}}", "x".repeat(n * MAX_CLIENT_FRAME_BYTES))),
+        ]
+    }
+
+    fn read<F: DeserializeOwned>(text: &str) -> Inbound<F> {
+        classify::<F>(Some(Ok(WsMessage::Text(text.to_owned().into()))))
+    }
+
+    fn sound<F>(text: &str, inbound: Inbound<F>) -> Result<(), TestCaseError> {
+        match inbound {
+            Inbound::Frame(_) => prop_assert!(text.len() <= MAX_CLIENT_FRAME_BYTES),
+            Inbound::Invalid(why) => prop_assert!(!why.trim().is_empty(), "a refusal says why"),
+            Inbound::End(Ending::Close(code, _)) => prop_assert!(code == CLOSE_TOO_BIG && text.len() > MAX_CLIENT_FRAME_BYTES),
+            Inbound::End(Ending::Gone) | Inbound::Alive => prop_assert!(false, "a text frame neither ends nor only proves life"),
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_is_a_frame_or_a_refusal_in_words(text in frame_text()) {
+            sound(&text, read::<WidgetClientFrame>(&text))?;
+            sound(&text, read::<InboxClientFrame>(&text))?;
+        }
+
+        #[test]
+        fn frames_read_back_as_written(token in any::<String>(), id in any::<String>()) {
+            for frame in [WidgetClientFrame::Auth { token }, WidgetClientFrame::Ping {}, WidgetClientFrame::Typing {}] {
+                let text = serde_json::to_string(&frame).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                match read::<WidgetClientFrame>(&text) {
+                    Inbound::Frame(back) => prop_assert_eq!(back, frame),
+                    _ => prop_assert!(text.len() > MAX_CLIENT_FRAME_BYTES, "{} was not read back", text),
+                }
+            }
+            for frame in [InboxClientFrame::Ping {}, InboxClientFrame::Typing { conversation_id: id }] {
+                let text = serde_json::to_string(&frame).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                match read::<InboxClientFrame>(&text) {
+                    Inbound::Frame(back) => prop_assert_eq!(back, frame),
+                    _ => prop_assert!(text.len() > MAX_CLIENT_FRAME_BYTES, "{} was not read back", text),
+                }
+            }
+        }
+    }
+}
