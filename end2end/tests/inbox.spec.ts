@@ -168,6 +168,13 @@ test('two agents race to take over a live escalation; the winner works it to res
   await box.fill(`Thanks ${run}!`);
   await box.press('Enter');
   await expect(winner.locator('.line.visitor').last()).toContainText(`Thanks ${run}!`);
+  await expect(winner.locator('.line.visitor').last().locator('.line-flag')).toHaveCount(0);
+  // A card number stays in the Inbox as typed, marked as kept from the desk and the AI.
+  await box.fill('My card is 4111 1111 1111 1111');
+  await box.press('Enter');
+  const carded = winner.locator('.line.visitor').last();
+  await expect(carded.locator('.bubble')).toHaveText('My card is 4111 1111 1111 1111');
+  await expect(carded.locator('.line-flag')).toContainText('card number: removed before the help desk and the AI');
 
   // Resolve, confirmed; then the bot answers the visitor again.
   await winner.getByRole('button', { name: 'Resolve', exact: true }).click();

@@ -12,6 +12,7 @@ pub mod live;
 pub mod message;
 pub mod model;
 pub mod playground;
+pub mod redact;
 pub mod team;
 pub mod text;
 pub mod widget;

@@ -11,7 +11,7 @@ use super::{
 use crate::{
     browser,
     domain::{
-        clock, text::is_blank, AuthorKind, ConversationSummary, Message, Note, StateKind, CHAR_HINT_FROM,
+        clock, redact::has_card_number, text::is_blank, AuthorKind, ConversationSummary, Message, Note, StateKind, CHAR_HINT_FROM,
         MAX_MESSAGE_CHARS,
     },
     layout::{follow_newest, Dialog, JumpToNewest},
@@ -192,6 +192,7 @@ fn MessageLine(message: Message, visitor: String) -> impl IntoView {
     };
     let time = browser::time_of(&message.at);
     let delivered = (kind == AuthorKind::Agent).then_some("Sent");
+    let card = kind == AuthorKind::Visitor && has_card_number(&message.text);
     view! {
         <li class=format!("line {}", kind.as_str()) data-seq=message.seq>
             {(kind != AuthorKind::System).then(|| view! { <span class="line-who">{who}</span> })}
@@ -200,6 +201,9 @@ fn MessageLine(message: Message, visitor: String) -> impl IntoView {
                 <span class="line-meta">
                     <time datetime=message.at.clone()>{time}</time>
                     {delivered.map(|d| view! { <span class="delivery sent">" · " {d}</span> })}
+                    {card.then(|| view! {
+                        <span class="line-flag">" · card number: removed before the help desk and the AI see it"</span>
+                    })}
                 </span>
             })}
         </li>

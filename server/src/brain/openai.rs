@@ -14,7 +14,7 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use app::domain::{AuthorKind, EscalationReason, Message, MAX_MESSAGE_CHARS};
+use app::domain::{redact::without_card_numbers, AuthorKind, EscalationReason, Message, MAX_MESSAGE_CHARS};
 use async_trait::async_trait;
 use backon::{ExponentialBuilder, Retryable};
 use secrecy::{ExposeSecret, SecretString};
@@ -186,12 +186,13 @@ fn system_prompt(turn: &Turn<'_>) -> String {
     prompt
 }
 
-/// The transcript in chat-completions roles; system notes stay out.
+/// The transcript in chat-completions roles; system notes stay out, and card
+/// numbers never reach the provider.
 fn transcript(messages: &[Message]) -> Vec<Value> {
     messages
         .iter()
         .filter_map(|m| match m.author.kind {
-            AuthorKind::Visitor => Some(json!({"role": "user", "content": m.text})),
+            AuthorKind::Visitor => Some(json!({"role": "user", "content": without_card_numbers(&m.text)})),
             AuthorKind::Bot => Some(json!({"role": "assistant", "content": m.text})),
             AuthorKind::Agent => Some(json!({
                 "role": "assistant",

@@ -13,6 +13,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use app::domain::{redact::without_card_numbers, Message};
 use backon::{BackoffBuilder, ExponentialBuilder};
 use secrecy::ExposeSecret;
 use tokio::sync::Notify;
@@ -210,12 +211,15 @@ impl Outbox {
         let Some(email) = conversation.visitor.email.clone() else {
             return Err(Attempt::Failed("the conversation has no visitor email".to_owned()));
         };
+        // Card numbers never reach a desk; the stored transcript keeps what was typed.
+        let clean = |text: &str| without_card_numbers(text).into_owned();
+        let transcript = transcript.into_iter().map(|m| Message { text: clean(&m.text), ..m }).collect();
         let packet = HandoffPacket {
             escalation_id: row.id.clone(),
             conversation_id: row.conversation_id.clone(),
             reason: conversation.reason.unwrap_or(app::domain::EscalationReason::ExplicitRequest),
-            summary: conversation.summary.clone().unwrap_or_default(),
-            visitor_name: conversation.visitor.name.clone(),
+            summary: clean(conversation.summary.as_deref().unwrap_or_default()),
+            visitor_name: conversation.visitor.name.as_deref().map(clean),
             visitor_email: email,
             transcript,
             link: format!("{}/inbox?view=all&c={}", self.public_url, row.conversation_id),

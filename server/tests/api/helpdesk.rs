@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 use crate::{
     escalation::say,
     helpers::{
-        inspect, postgres_admin_url, spawn_app_with, test_settings, Db, TestApp, TestDatabase, ADMIN_EMAIL,
+        inspect, postgres_admin_url, spawn_app_with, test_settings, texts, Db, TestApp, TestDatabase, ADMIN_EMAIL,
         ADMIN_PASSWORD,
     },
     on_both_databases,
@@ -393,6 +393,29 @@ async fn an_escalation_becomes_exactly_one_ticket_with_the_transcript(db: Db) {
     let last = &answer["integrations"]["desks"][0]["last_dispatch"];
     assert_eq!(last["status"], "sent", "{answer}");
     assert!(last["ticket_url"].as_str().unwrap().ends_with("/agent/tickets/1000"), "{answer}");
+    app.stop().await;
+}
+
+/// A card number never reaches the desk's ticket, in the transcript, the summary or
+/// the subject; a Luhn-invalid order number does; the Inbox keeps what was typed.
+async fn card_numbers_never_reach_the_desk(db: Db) {
+    let database = TestDatabase::new(db).await;
+    let (origin, fake) = fake_zendesk().await;
+    let app = spawn_with_desks(&database, &origin).await;
+    connect_zendesk(&app).await;
+
+    let chat = app.start_chat().await;
+    let typed = "You charged my card 4111 1111 1111 1111 twice for order 4111111111111112";
+    say(&app, &chat, "c1", typed).await;
+    say(&app, &chat, "c2", "I want to talk to a human").await;
+    let (status, body) = app.visitor_send(&chat, "email", "jordan@acme.com").await;
+    assert_eq!(status, 200, "{body}");
+    let ticket = wait_for("the ticket", || fake.lock().unwrap().tickets.first().cloned()).await;
+    let sent = ticket.to_string();
+    assert!(!sent.contains("4111 1111 1111 1111") && !sent.contains("4111111111111111"), "{sent}");
+    assert!(sent.contains("[card number removed]") && sent.contains("4111111111111112"), "{sent}");
+    let history = app.history(&chat, 0).await;
+    assert!(texts(&history).iter().any(|t| t == typed), "the transcript keeps what was typed: {history}");
     app.stop().await;
 }
 
@@ -770,4 +793,5 @@ on_both_databases!(
     an_oauth_client_connects_zendesk_and_its_tickets_go_with_the_bearer_token,
     planted_canaries_never_leak,
     a_timeout_and_a_dropped_connection_are_retried_into_one_ticket,
+    card_numbers_never_reach_the_desk,
 );

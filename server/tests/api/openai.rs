@@ -134,6 +134,24 @@ async fn baton_with_fake(database: &TestDatabase, script: Vec<Script>) -> (TestA
     (spawn_app_with(settings_with_fake(database, address)).await, fake)
 }
 
+/// A card number the visitor types never reaches the model's provider; an order
+/// number that only looks like one does, and the transcript keeps what was typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn card_numbers_never_reach_the_model() {
+    let database = TestDatabase::new(Db::Sqlite).await;
+    let (app, fake) = baton_with_fake(&database, vec![Script::Content("Thanks, noted.")]).await;
+    let chat = app.start_chat().await;
+    let typed = "Charge 4111-1111-1111-1111 for order 1234-5678-9012-3456 please";
+    let history = say(&app, &chat, "o1", typed).await;
+    assert_eq!(last_bot_text(&history), "Thanks, noted.");
+    let body = fake.requests()[0].1.to_string();
+    assert!(!body.contains("4111-1111-1111-1111") && !body.contains("4111111111111111"), "{body}");
+    let sent = "Charge [card number removed] for order 1234-5678-9012-3456 please";
+    assert!(body.contains(sent), "{body}");
+    assert!(texts(&history).iter().any(|t| t == typed), "the transcript keeps what was typed: {history}");
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_model_answers_with_the_knowledge_base_and_tools_in_its_request() {
     let database = TestDatabase::new(Db::Sqlite).await;
