@@ -5,6 +5,8 @@
 //! The address must be public, or one the operator allowed (`security::egress`):
 //! saving or testing any other is refused with the reason, before anything is sent.
 
+use std::net::SocketAddr;
+
 use app::{
     domain::{
         model::{checked_base_url, checked_key, checked_model, key_hint, ModelCheck, ModelDraft, ModelKind},
@@ -13,15 +15,14 @@ use app::{
     AppError,
 };
 use secrecy::SecretString;
-use std::net::SocketAddr;
 
 use crate::{
     auth::members::Caller,
-    security::egress::Egress,
     brain::{
         openai::check_endpoint,
         per_chatbot::{key_context, ChatbotBrains},
     },
+    security::egress::Egress,
     store::{
         activity::NewActivity,
         conversations::{ChatbotRecord, ModelChoice},

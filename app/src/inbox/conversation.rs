@@ -11,8 +11,8 @@ use super::{
 use crate::{
     browser,
     domain::{
-        clock, redact::has_card_number, text::is_blank, AuthorKind, ConversationSummary, Message, Note, StateKind, CHAR_HINT_FROM,
-        MAX_MESSAGE_CHARS,
+        clock, redact::has_card_number, text::is_blank, AuthorKind, ConversationSummary, Message, Note, StateKind,
+        CHAR_HINT_FROM, MAX_MESSAGE_CHARS,
     },
     layout::{follow_newest, Dialog, JumpToNewest},
 };
