@@ -31,7 +31,7 @@ fn luhn(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Where the card numbers in `text` are (byte ranges, in order).

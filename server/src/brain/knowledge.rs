@@ -247,7 +247,6 @@ impl KnowledgeBase {
         if vectors.len() != self.entries.len() {
             return by_words;
         }
-        let asked = |part: &str| meaning.embed(part);
         let near_title = |question: &[f32], entry: &KnowledgeEntry| {
             let at = self.entries.iter().position(|e| std::ptr::eq(e, entry))?;
             vectors.get(at).map(|title| similarity(question, title))
@@ -256,7 +255,7 @@ impl KnowledgeBase {
         // answers, the meaning which of the answering entries is meant ("refund
         // time?" shares a word with several entries and means one).
         if let Some(best) = by_words.filter(Hit::answers) {
-            let Some(q) = asked(question) else { return Some(best) };
+            let Some(q) = meaning.embed(question) else { return Some(best) };
             let candidates = self.candidates(question).into_iter().chain([best]).filter(Hit::answers);
             let scored = candidates.map(|hit| {
                 let near = near_title(&q, hit.entry);
@@ -274,7 +273,7 @@ impl KnowledgeBase {
         let nearest = parts
             .filter(|part| !self.question_tokens(part).is_empty())
             .filter_map(|part| {
-                let asked = asked(part)?;
+                let asked = meaning.embed(part)?;
                 let mut ranked: Vec<(f32, usize)> =
                     vectors.iter().enumerate().map(|(i, v)| (similarity(&asked, v), i)).collect();
                 ranked.sort_by(|a, b| b.0.total_cmp(&a.0));

@@ -103,13 +103,14 @@ impl fmt::Display for Allowed {
 }
 
 impl Allowed {
-    fn lets_through(&self, host: &url::Host<&str>, address: SocketAddr) -> bool {
+    /// `name`: the host as a URL named it, if it named it rather than wrote an address.
+    fn lets_through(&self, name: Option<&str>, address: SocketAddr) -> bool {
         match self {
             Allowed::Network(net) => net.contains(&address.ip()),
             Allowed::HostPort { port, .. } if *port != address.port() => false,
             Allowed::HostPort { host: AllowedHost::Ip(ip), .. } => same_ip(*ip, address.ip()),
-            Allowed::HostPort { host: AllowedHost::Name(name), .. } => {
-                matches!(host, url::Host::Domain(domain) if domain.trim_end_matches('.').eq_ignore_ascii_case(name))
+            Allowed::HostPort { host: AllowedHost::Name(allowed), .. } => {
+                name.is_some_and(|name| name.trim_end_matches('.').eq_ignore_ascii_case(allowed))
             }
         }
     }
@@ -153,9 +154,7 @@ fn v4_kind(v4: Ipv4Addr) -> Option<&'static str> {
         "a documentation address"
     } else if a == 198 && (b == 18 || b == 19) {
         "a benchmarking address"
-    } else if a == 192 && b == 0 && c == 0 {
-        "a reserved address"
-    } else if a >= 240 {
+    } else if (a == 192 && b == 0 && c == 0) || a >= 240 {
         "a reserved address"
     } else {
         return None;
@@ -202,6 +201,21 @@ fn v6_kind(v6: Ipv6Addr) -> Option<&'static str> {
         return None;
     };
     Some(kind)
+}
+
+/// What a URL's host is: an address written as such, or a name to look up.
+enum Target<'a> {
+    Written(SocketAddr),
+    Named(&'a str, u16),
+}
+
+fn target(url: &Url) -> Result<Target<'_>, Refusal> {
+    let port = url.port_or_known_default().ok_or(Refusal::NotWeb)?;
+    Ok(match url.host().ok_or(Refusal::NotWeb)? {
+        url::Host::Ipv4(ip) => Target::Written(SocketAddr::new(ip.into(), port)),
+        url::Host::Ipv6(ip) => Target::Written(SocketAddr::new(ip.into(), port)),
+        url::Host::Domain(name) => Target::Named(name, port),
+    })
 }
 
 /// Why Baton will not call an address.
@@ -255,14 +269,15 @@ impl Egress {
         Egress { allowed: allowed.into(), lookup }
     }
 
-    fn judge(&self, host: &url::Host<&str>, address: SocketAddr) -> Result<(), Refusal> {
+    /// `name`: the host as the URL named it (`None` for an address written as such).
+    fn judge(&self, name: Option<&str>, address: SocketAddr) -> Result<(), Refusal> {
         let Some(kind) = internal_kind(address.ip()) else { return Ok(()) };
-        if self.allowed.iter().any(|entry| entry.lets_through(host, address)) {
+        if self.allowed.iter().any(|entry| entry.lets_through(name, address)) {
             return Ok(());
         }
-        let shown = match host {
-            url::Host::Domain(name) => format!("{name} (at {})", address.ip()),
-            _ => address.ip().to_string(),
+        let shown = match name {
+            Some(name) => format!("{name} (at {})", address.ip()),
+            None => address.ip().to_string(),
         };
         Err(Refusal::Internal { shown, kind })
     }
@@ -273,36 +288,30 @@ impl Egress {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(Refusal::NotWeb);
         }
-        let port = url.port_or_known_default().ok_or(Refusal::NotWeb)?;
-        let host = url.host().ok_or(Refusal::NotWeb)?;
-        let addresses = match host {
-            url::Host::Ipv4(ip) => vec![SocketAddr::new(ip.into(), port)],
-            url::Host::Ipv6(ip) => vec![SocketAddr::new(ip.into(), port)],
-            url::Host::Domain(name) => self.resolve(name, port).await?,
-        };
-        for address in &addresses {
-            self.judge(&host, *address)?;
+        match target(url)? {
+            Target::Written(address) => self.judge(None, address).map(|()| vec![address]),
+            Target::Named(name, port) => self.resolve_judged(name, port).await,
         }
-        Ok(addresses)
     }
 
     /// An address written in the URL itself (no lookup): judged now. A name is left
     /// to the resolver (`resolver`), which judges what it finds.
     pub fn check_written(&self, url: &Url) -> Result<(), Refusal> {
-        let Some(port) = url.port_or_known_default() else { return Err(Refusal::NotWeb) };
-        match url.host() {
-            Some(url::Host::Ipv4(ip)) => self.judge(&url::Host::Ipv4(ip), SocketAddr::new(ip.into(), port)),
-            Some(url::Host::Ipv6(ip)) => self.judge(&url::Host::Ipv6(ip), SocketAddr::new(ip.into(), port)),
-            Some(url::Host::Domain(_)) => Ok(()),
-            None => Err(Refusal::NotWeb),
+        match target(url)? {
+            Target::Written(address) => self.judge(None, address),
+            Target::Named(..) => Ok(()),
         }
     }
 
-    async fn resolve(&self, name: &str, port: u16) -> Result<Vec<SocketAddr>, Refusal> {
+    /// A name's addresses (one lookup), each judged.
+    async fn resolve_judged(&self, name: &str, port: u16) -> Result<Vec<SocketAddr>, Refusal> {
         let not_found = |detail: String| Refusal::NotFound { host: name.to_owned(), detail };
         let found = self.lookup.lookup(name.to_owned(), port).await.map_err(|err| not_found(format!(" ({err})")))?;
         if found.is_empty() {
             return Err(not_found(String::new()));
+        }
+        for address in &found {
+            self.judge(Some(name), *address)?;
         }
         Ok(found)
     }
@@ -324,15 +333,7 @@ impl Resolve for Judged {
     fn resolve(&self, name: Name) -> Resolving {
         let (egress, port) = (self.egress.clone(), self.port);
         Box::pin(async move {
-            let host = name.as_str().to_owned();
-            let judged = async {
-                let addresses = egress.resolve(&host, port).await?;
-                for address in &addresses {
-                    egress.judge(&url::Host::Domain(host.as_str()), *address)?;
-                }
-                Ok::<_, Refusal>(addresses)
-            };
-            match judged.await {
+            match egress.resolve_judged(name.as_str(), port).await {
                 Ok(addresses) => Ok(Box::new(addresses.into_iter()) as Addrs),
                 Err(refusal) => Err(Box::new(io::Error::new(io::ErrorKind::PermissionDenied, refusal.to_string()))
                     as Box<dyn std::error::Error + Send + Sync>),

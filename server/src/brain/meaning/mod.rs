@@ -79,6 +79,15 @@ pub struct Readers {
 }
 
 impl Readers {
+    /// What a classifier that reads `dense` needs, from the model directory `dir`.
+    pub fn load(dense: Dense, dir: &Path) -> Result<Readers, MeaningError> {
+        let sentences = match dense {
+            Dense::Contextual => Some(Arc::new(load_sentences(dir)?)),
+            Dense::None => None,
+        };
+        Ok(Readers { sentences })
+    }
+
     pub fn dense(&self) -> Dense {
         if self.sentences.is_some() {
             Dense::Contextual
@@ -220,11 +229,7 @@ pub const SHIPPED: Dense = Dense::Contextual;
 /// the old one or the new one.
 pub fn install(dir: &Path) -> Result<Installed, InstallError> {
     let started = std::time::Instant::now();
-    let sentences = match SHIPPED {
-        Dense::Contextual => Some(Arc::new(load_sentences(dir).map_err(InstallError::NoModel)?)),
-        Dense::None => None,
-    };
-    let readers = Readers { sentences };
+    let readers = Readers::load(SHIPPED, dir).map_err(InstallError::NoModel)?;
     let examples = super::corpora::load(super::corpora::default_dir(), super::corpora::own_files())?;
     let training = super::corpora::training_set(&examples);
     let trained = train(&training, &readers, Training::default()).map_err(InstallError::Train)?;
@@ -260,11 +265,8 @@ impl Meaning {
             .map(std::io::BufReader::new)
             .and_then(|mut file| Classifier::read_from(&mut file))
             .map_err(|source| MeaningError::Classifier { path: path.clone(), source })?;
-        let sentences = match classifier.reads {
-            Dense::Contextual => Some(Arc::new(load_sentences(dir)?)),
-            Dense::None => None,
-        };
-        let mut meaning = Meaning::new(Readers { sentences }, classifier)?;
+        let readers = Readers::load(classifier.reads, dir)?;
+        let mut meaning = Meaning::new(readers, classifier)?;
         meaning.loaded_in = started.elapsed();
         Ok(meaning)
     }
